@@ -1,0 +1,40 @@
+"""The composition root: the one place that builds settings, database, knowledge base,
+translations, the conversation core and the channels. Everything else receives what it needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.i18n import Translations
+from bot.settings import SUPPORTED_LOCALES, Settings
+from db import migrate
+from db.session import create_engine, session_factory
+from handlers.core import Conversation
+from handlers.registry import build_router
+from knowledge.base import DATA_DIR, KnowledgeStore
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    kb: KnowledgeStore
+    translations: Translations
+    conversation: Conversation
+
+    async def upgrade_database(self) -> tuple[str | None, str | None]:
+        return await migrate.upgrade(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_app(settings: Settings, kb: KnowledgeStore | None = None) -> App:
+    engine = create_engine(settings.database_url)
+    kb = kb or KnowledgeStore(settings.knowledge_dir or DATA_DIR)
+    translations = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz)
+    conversation = Conversation(build_router(), session_factory(engine), kb, translations, settings)
+    return App(settings, engine, kb, translations, conversation)

@@ -1,0 +1,1 @@
+"""Channels turn a messenger's updates into :class:`Incoming` and render :class:`Reply`."""

@@ -1,0 +1,66 @@
+"""The console channel: chat with the assistant in a terminal, or pipe lines through it.
+
+Buttons are shown as a numbered list; typing the number presses the button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from handlers.core import Conversation
+from handlers.types import Incoming, Reply
+
+
+def render(reply: Reply, choose_hint: str) -> str:
+    lines = [reply.text]
+    buttons = reply.flat_buttons()
+    if buttons:
+        lines.append("")
+        lines.extend(f"  {i}. {b.label}" for i, b in enumerate(buttons, 1))
+        lines.append(choose_hint)
+    if reply.attachment:
+        lines.append(f"[{reply.attachment.filename}: {reply.attachment.path}]")
+    return "\n".join(lines)
+
+
+async def run_console(
+    conversation: Conversation,
+    user_id: str = "local",
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """Read messages until end of input; returns the exit code."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty() and stdout.isatty()
+    n = 0
+    while True:
+        if interactive:
+            try:
+                line = await asyncio.to_thread(input, "> ")
+            except (EOFError, KeyboardInterrupt):
+                stdout.write("\n")
+                return 0
+        else:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                return 0
+        line = line.strip()
+        if not line:
+            continue
+        n += 1
+        incoming = Incoming(
+            channel="console",
+            user_id=user_id,
+            text=line,
+            update_id=str(n),
+            numbered_buttons=True,
+        )
+        outcome = await conversation.handle(incoming)
+        t = conversation.translations.get(outcome.locale)
+        for reply in outcome.replies:
+            hint = t.t("(Gõ số để chọn)")
+            stdout.write(render(reply, hint) + "\n\n")
+        stdout.flush()

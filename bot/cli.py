@@ -1,0 +1,209 @@
+"""The ``coopbot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="coopbot",
+        description="Chat assistant for Vietnamese cooperatives (hợp tác xã).",
+    )
+    p.add_argument("--version", action="version", version=f"coopbot {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="chat in the terminal (the console channel)")
+    chat.add_argument("--as", dest="user", default="local", help="console user id (default: local)")
+
+    sub.add_parser("run", help="start every channel whose token is set (Telegram, Zalo)")
+
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    db_sub.add_parser("upgrade", help="bring the database schema up to date")
+
+    ask = sub.add_parser("ask", help="answer questions from the knowledge base")
+    ask.add_argument("question", nargs="?", help="the question (or use --file)")
+    ask.add_argument("--file", type=Path, help="one question per line; '-' reads stdin")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+
+    ev = sub.add_parser("eval", help="measure answers against a question set (JSONL)")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--min-accuracy", type=float, default=0.0, help="e.g. 0.95")
+    ev.add_argument("--min-rejection", type=float, default=0.0, help="e.g. 0.90")
+
+    kb = sub.add_parser("kb", help="knowledge-base commands")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
+    kb_sub.add_parser("check", help="validate the knowledge base")
+    exp = kb_sub.add_parser("export", help="print every entry")
+    exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
+    kb_sub.add_parser("reload", help="validate, then make running assistants reload")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"coopbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_level if args.command == "run" else "WARNING")
+    handler = {
+        "chat": _chat,
+        "run": _run,
+        "db": _db,
+        "ask": _ask,
+        "eval": _eval,
+        "kb": _kb,
+    }[args.command]
+    try:
+        return handler(settings, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _kb_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from knowledge.base import DATA_DIR, KnowledgeError, KnowledgeStore
+
+    try:
+        return KnowledgeStore(settings.knowledge_dir or DATA_DIR)
+    except KnowledgeError as exc:
+        print("coopbot: the knowledge base has problems (run 'coopbot kb check'):", file=sys.stderr)
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from bot.channels.console import run_console
+
+    async def go() -> int:
+        app = build_app(settings, _kb_store(settings))
+        try:
+            await app.upgrade_database()
+            return await run_console(app.conversation, user_id=args.user)
+        finally:
+            await app.close()
+
+    return asyncio.run(go())
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if not (settings.telegram_bot_token or settings.zalo_bot_token):
+        print(
+            "coopbot: no channel to start. Set TELEGRAM_BOT_TOKEN (from @BotFather) and/or "
+            "ZALO_BOT_TOKEN (from Zalo Bot Manager), in the environment or in .env.",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.runner import run_channels
+
+    return asyncio.run(run_channels(settings, _kb_store(settings), args))
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from db import migrate
+    from db.session import create_engine
+
+    async def go() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            before, after = await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+        if before == after:
+            print(f"database is up to date (revision {after})")
+        else:
+            print(f"database upgraded from {before or 'empty'} to {after}")
+        return 0
+
+    return asyncio.run(go())
+
+
+def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.answers import answer_record
+
+    if args.file is None and not args.question:
+        print("coopbot ask: give a question, or --file FILE", file=sys.stderr)
+        return 2
+    store = _kb_store(settings)
+    if args.file is not None:
+        fh = sys.stdin if str(args.file) == "-" else args.file.open(encoding="utf-8-sig")
+        questions = [line.rstrip("\n") for line in fh]
+    else:
+        questions = [args.question]
+    for q in questions:
+        record = answer_record(store, q)
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False))
+        elif record["matched"]:
+            print(record["answer"])
+        else:
+            print("(không tìm thấy câu trả lời chắc chắn)")
+            for alt in record["alternatives"]:
+                print(f"  ? {alt['title']} [{alt['entry_id']}] {alt['score']:.2f}")
+    return 0
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.evaluate import evaluate, load_cases
+
+    store = _kb_store(settings)
+    report = evaluate(store, load_cases(args.file))
+    print(report.render())
+    ok = report.accuracy >= args.min_accuracy and report.rejection >= args.min_rejection
+    if not ok:
+        print(
+            f"below the minimum: accuracy {report.accuracy:.3f} (min {args.min_accuracy}), "
+            f"rejection {report.rejection:.3f} (min {args.min_rejection})",
+            file=sys.stderr,
+        )
+    return 0 if ok else 1
+
+
+def _kb(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.base import DATA_DIR, load_dir
+    from knowledge.check import check_all
+
+    path = settings.knowledge_dir or DATA_DIR
+    if args.kb_command == "check":
+        problems, summary = check_all(path)
+        for p in problems:
+            print(p)
+        print(summary)
+        return 1 if problems else 0
+    if args.kb_command == "export":
+        loaded = load_dir(path)
+        print(json.dumps([e.export() for e in loaded.entries], ensure_ascii=False, indent=1))
+        return 1 if loaded.problems else 0
+    if args.kb_command == "reload":
+        problems, summary = check_all(path)
+        if problems:
+            for p in problems:
+                print(p)
+            print("not reloaded: running assistants keep the previous knowledge base")
+            return 1
+        (path / ".reload").touch()
+        print(summary)
+        print("running assistants will reload within a few seconds")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

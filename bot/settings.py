@@ -1,0 +1,146 @@
+"""Settings read from the environment and an optional ``.env`` file.
+
+Every value is checked once, at start-up. A wrong value raises :class:`SettingsError`
+with one line that names the variable and says what it expects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+SUPPORTED_LOCALES = ("vi", "en")
+CHANNELS = ("telegram", "zalo", "console")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/coopbot.db"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_bot_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    zalo_bot_token: str | None = None
+    admins: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    locale: str = "vi"
+    log_level: str = "INFO"
+    knowledge_dir: Path | None = None
+    contact: str | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_admin(self, channel: str, user_id: str) -> bool:
+        return (channel, user_id) in self.admins
+
+
+def _parse_admins(raw: str) -> frozenset[tuple[str, str]]:
+    admins: set[tuple[str, str]] = set()
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        channel, sep, user_id = item.partition(":")
+        channel, user_id = channel.strip().lower(), user_id.strip()
+        if not sep or channel not in CHANNELS or not user_id:
+            raise SettingsError(
+                f"COOPBOT_ADMINS: '{item}' is not channel:user_id "
+                f"(channel one of {', '.join(CHANNELS)}; e.g. telegram:12345,console:local)"
+            )
+        admins.add((channel, user_id))
+    return frozenset(admins)
+
+
+def normalise_database_url(url: str) -> str:
+    """Return ``url`` with the async driver SQLAlchemy needs (aiosqlite or asyncpg)."""
+    url = url.strip()
+    if re.match(r"^sqlite(\+aiosqlite)?://", url):
+        return re.sub(r"^sqlite(\+aiosqlite)?://", "sqlite+aiosqlite://", url)
+    if re.match(r"^(postgres|postgresql)(\+asyncpg)?://", url):
+        return re.sub(r"^(postgres|postgresql)(\+asyncpg)?://", "postgresql+asyncpg://", url)
+    raise SettingsError(
+        "DATABASE_URL: expected sqlite:///path/to/file.db or postgresql://user@host/dbname, "
+        f"got a URL starting with '{url.split('://', 1)[0]}'"
+    )
+
+
+def _check_base_url(name: str, value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise SettingsError(f"{name}: expected an http(s) URL such as https://api.telegram.org/bot")
+    return value
+
+
+def _check_token(name: str, value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+:[A-Za-z0-9_\-]+", value):
+        raise SettingsError(f"{name}: expected a bot token of the form <bot_id>:<secret>")
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Build :class:`Settings` from ``environ`` (default ``os.environ``) over ``env_file``.
+
+    Variables set in the environment win over the same names in the file.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = values.get(name)
+        return default if value is None or value.strip() == "" else value.strip()
+
+    database_url = normalise_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL) or "")
+
+    timezone = get("COOPBOT_TIMEZONE", "Asia/Ho_Chi_Minh") or ""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"COOPBOT_TIMEZONE: '{timezone}' is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)"
+        ) from None
+
+    locale = (get("COOPBOT_LOCALE", "vi") or "").lower()
+    if locale not in SUPPORTED_LOCALES:
+        raise SettingsError(
+            f"COOPBOT_LOCALE: expected one of {', '.join(SUPPORTED_LOCALES)}, got '{locale}'"
+        )
+
+    log_level = (get("COOPBOT_LOG_LEVEL", "INFO") or "").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError("COOPBOT_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")
+
+    knowledge_dir = get("COOPBOT_KNOWLEDGE_DIR")
+    if knowledge_dir is not None and not Path(knowledge_dir).is_dir():
+        raise SettingsError(f"COOPBOT_KNOWLEDGE_DIR: '{knowledge_dir}' is not a directory")
+
+    return Settings(
+        database_url=database_url,
+        telegram_bot_token=_check_token("TELEGRAM_BOT_TOKEN", get("TELEGRAM_BOT_TOKEN")),
+        telegram_base_url=_check_base_url(
+            "TELEGRAM_BASE_URL", get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot") or ""
+        ),
+        zalo_bot_token=_check_token("ZALO_BOT_TOKEN", get("ZALO_BOT_TOKEN")),
+        admins=_parse_admins(get("COOPBOT_ADMINS", "") or ""),
+        timezone=timezone,
+        locale=locale,
+        log_level=log_level,
+        knowledge_dir=Path(knowledge_dir) if knowledge_dir else None,
+        contact=get("COOPBOT_CONTACT"),
+    )

@@ -1,0 +1,72 @@
+"""Queries shared by handlers and channels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ROLE_ADMIN, ROLE_MEMBER, Member
+
+
+async def get_member(session: AsyncSession, channel: str, user_id: str) -> Member | None:
+    stmt = select(Member).where(Member.channel == channel, Member.user_id == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_or_create_member(
+    session: AsyncSession,
+    channel: str,
+    user_id: str,
+    *,
+    locale: str,
+    now: datetime,
+    display_name: str | None = None,
+    is_admin: bool = False,
+) -> tuple[Member, bool]:
+    """Find the member, or create them; returns (member, created).
+
+    Their role follows ``COOPBOT_ADMINS``: listed means admin, and an admin who is no longer
+    listed becomes a plain member. A member who writes is reachable again.
+    """
+    member = await get_member(session, channel, user_id)
+    created = False
+    if member is None:
+        member = Member(
+            channel=channel,
+            user_id=user_id,
+            display_name=display_name,
+            locale=locale,
+            role=ROLE_MEMBER,
+            opted_out=False,
+            unreachable=False,
+            created_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(member)
+            created = True
+        except IntegrityError:  # created meanwhile by another worker
+            member = await get_member(session, channel, user_id)
+            assert member is not None
+    if is_admin:
+        member.role = ROLE_ADMIN
+    elif member.role == ROLE_ADMIN:
+        member.role = ROLE_MEMBER
+    if display_name and member.display_name != display_name:
+        member.display_name = display_name
+    member.unreachable = False
+    member.last_seen_at = now
+    return member, created
+
+
+async def mark_unreachable(
+    session: AsyncSession, channel: str, user_id: str, unreachable: bool = True
+) -> None:
+    await session.execute(
+        update(Member)
+        .where(Member.channel == channel, Member.user_id == user_id)
+        .values(unreachable=unreachable)
+    )

@@ -1,0 +1,155 @@
+"""The conversation core: turns one :class:`Incoming` into replies, for any channel.
+
+It loads (or creates) the member, resolves numbered-button answers, routes to a handler,
+remembers the buttons it showed, commits, and logs one line. Its error boundary logs the
+exception with an id and tells the member, in their language, that something went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import Translations
+from bot.logs import log_event, user_hash
+from bot.settings import Settings
+from db.queries import get_or_create_member
+from handlers.context import Context
+from handlers.router import Router
+from handlers.types import Incoming, Outcome, Reply
+from knowledge.base import KnowledgeStore
+
+log = logging.getLogger("coopbot.core")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Conversation:
+    def __init__(
+        self,
+        router: Router,
+        sessions: async_sessionmaker[AsyncSession],
+        kb: KnowledgeStore,
+        translations: Translations,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.router = router
+        self.sessions = sessions
+        self.kb = kb
+        self.translations = translations
+        self.settings = settings
+        self.clock = clock
+        self.reload_interval = 3.0
+        self._reload_checked = time.monotonic()
+
+    def _maybe_reload(self) -> None:
+        """Pick up edited knowledge files (checked at most every few seconds)."""
+        now = time.monotonic()
+        if now - self._reload_checked < self.reload_interval:
+            return
+        self._reload_checked = now
+        problems = self.kb.reload_if_changed()
+        if problems:
+            log.error("knowledge base not reloaded: %s", "; ".join(map(str, problems[:5])))
+
+    async def handle(self, incoming: Incoming) -> Outcome:
+        started = time.perf_counter()
+        self._maybe_reload()
+        outcome = Outcome()
+        locale = self.settings.locale
+        try:
+            async with self.sessions() as session:
+                await self._handle(session, incoming, outcome)
+                await session.commit()
+        except Exception:
+            outcome.error_id = secrets.token_hex(4)
+            log.exception(
+                "handler failed",
+                extra={
+                    "fields": {
+                        "error_id": outcome.error_id,
+                        "channel": incoming.channel,
+                        "user": user_hash(incoming.channel, incoming.user_id),
+                        "update_id": incoming.update_id,
+                        "handler": outcome.handler,
+                    }
+                },
+            )
+            locale = outcome.locale or locale
+            t = self.translations.get(locale)
+            outcome.replies = [
+                Reply(
+                    t.t(
+                        "Xin lỗi, trợ lý vừa gặp sự cố và chưa xử lý được tin nhắn này. "
+                        "Anh/chị vui lòng thử lại sau ít phút; nếu vẫn lỗi, gõ /lienhe "
+                        "và báo mã lỗi {error_id} cho cán bộ.",
+                        error_id=outcome.error_id,
+                    )
+                )
+            ]
+        log_event(
+            log,
+            "update handled",
+            update_id=incoming.update_id,
+            channel=incoming.channel,
+            user=user_hash(incoming.channel, incoming.user_id),
+            handler=outcome.handler,
+            replies=len(outcome.replies),
+            ok=outcome.error_id is None,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return outcome
+
+    async def _handle(self, session: AsyncSession, incoming: Incoming, outcome: Outcome) -> None:
+        member, _ = await get_or_create_member(
+            session,
+            incoming.channel,
+            incoming.user_id,
+            locale=self.settings.locale,
+            now=self.clock(),
+            display_name=incoming.display_name,
+            is_admin=self.settings.is_admin(incoming.channel, incoming.user_id),
+        )
+        outcome.locale = member.locale
+        incoming = self._press_numbered_button(incoming, member.pending_actions)
+        ctx = Context(
+            incoming=incoming,
+            member=member,
+            session=session,
+            kb=self.kb,
+            translator=self.translations.get(member.locale),
+            translations=self.translations,
+            settings=self.settings,
+            clock=self.clock,
+        )
+        route = self.router.resolve(ctx)
+        if route is None:
+            outcome.handler = "none"
+            return
+        outcome.handler = route.name
+        result = await route.handler(ctx, route.arg)
+        replies = [result] if isinstance(result, Reply) else list(result)
+        outcome.replies = replies
+        outcome.locale = member.locale
+        actions = [b.action for r in replies for b in r.flat_buttons()]
+        if replies:
+            member.pending_actions = actions or None
+
+    @staticmethod
+    def _press_numbered_button(incoming: Incoming, pending: Sequence[str] | None) -> Incoming:
+        """On a numbered-button channel, ``"2"`` presses the second button last shown."""
+        if not incoming.numbered_buttons or not pending or incoming.action:
+            return incoming
+        text = (incoming.text or "").strip().rstrip(".")
+        if text.isdigit() and 1 <= int(text) <= len(pending):
+            return replace(incoming, action=pending[int(text) - 1], text=None)
+        return incoming

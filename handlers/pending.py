@@ -1,0 +1,61 @@
+"""Commands whose features are not built yet. They say so honestly and offer a way forward."""
+
+from __future__ import annotations
+
+from bot.i18n import N_
+from handlers.context import Context
+from handlers.router import Router
+from handlers.types import Reply
+
+
+def contact_details(ctx: Context) -> str:
+    if ctx.settings.contact:
+        return ctx.t("Liên hệ Liên minh HTX tỉnh: {contact}", contact=ctx.settings.contact)
+    return ctx.t(
+        "Anh/chị có thể liên hệ trực tiếp văn phòng Liên minh HTX tỉnh Lào Cai "
+        "trong giờ hành chính."
+    )
+
+
+def register(router: Router) -> None:
+    @router.command("lienhe", "contact", description=N_("Nhắn cán bộ Liên minh HTX"))
+    async def contact(ctx: Context, _: str) -> Reply:
+        return Reply(
+            ctx.t(
+                "Chức năng chuyển tin nhắn cho cán bộ đang được hoàn thiện. Câu hỏi anh/chị "
+                "đã gửi mà tôi chưa trả lời được đều được lưu lại để cán bộ xem."
+            )
+            + "\n"
+            + contact_details(ctx)
+        )
+
+    @router.action("contact")
+    async def contact_button(ctx: Context, _: str) -> Reply:
+        return await contact(ctx, "")
+
+    @router.command("baocao", "report", description=N_("Gửi báo cáo tháng của HTX"))
+    async def report(ctx: Context, _: str) -> Reply:
+        return Reply(
+            ctx.t(
+                "Chức năng báo cáo tháng qua trợ lý đang được hoàn thiện; cán bộ Liên minh "
+                "sẽ thông báo khi bắt đầu nhận báo cáo."
+            )
+        )
+
+    @router.command("sukien", "events", description=N_("Hội chợ, sự kiện sắp tới"))
+    async def events(ctx: Context, _: str) -> Reply:
+        return Reply(
+            ctx.t(
+                "Danh sách sự kiện trên trợ lý đang được hoàn thiện. Anh/chị có thể hỏi "
+                "“hội chợ Việt – Trung” hoặc gõ /lienhe để hỏi cán bộ."
+            )
+        )
+
+    @router.command("dangky", "register", description=N_("Liên kết tài khoản với HTX"))
+    async def register_coop(ctx: Context, _: str) -> Reply:
+        return Reply(
+            ctx.t(
+                "Chức năng liên kết tài khoản với hợp tác xã đang được hoàn thiện. "
+                "Cán bộ sẽ thông báo khi có thể đăng ký."
+            )
+        )

@@ -1,0 +1,15 @@
+"""Builds the router: every feature module registers here, in a visible order."""
+
+from __future__ import annotations
+
+from handlers import notices, pending, qa, start
+from handlers.router import Router
+
+
+def build_router() -> Router:
+    router = Router()
+    start.register(router)  # /start /help /menu /ngonngu /huy
+    notices.register(router)  # /tatthongbao /batthongbao
+    pending.register(router)  # features still being built: /lienhe /baocao /sukien /dangky
+    qa.register(router)  # free text → knowledge base; /chuahoi for staff
+    return router

@@ -1,0 +1,140 @@
+"""Routes an :class:`Incoming` to the handler that owns it.
+
+Order: a button action; a command; text for the flow in progress; otherwise the text handler
+(question answering). Commands are ASCII, Vietnamese names first, English aliases after; a
+command typed with diacritics (``/huỷ``) or addressed to the bot (``/help@coopbot``) still works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from handlers.context import Context
+from handlers.types import Reply
+from knowledge.normalize import fold
+
+HandlerResult = Reply | Sequence[Reply]
+Handler = Callable[[Context, str], Awaitable[HandlerResult]]
+
+ROLES_ORDER = {"member": 0, "staff": 1, "admin": 2}
+
+
+@dataclass(frozen=True)
+class Command:
+    names: tuple[str, ...]
+    handler: Handler
+    description: str  # a message id, translated when shown
+    role: str = "member"
+    in_menu: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    handler: Handler
+    arg: str
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """``"/Huỷ@coopbot  x"`` → ``("huy", "x")``; ``None`` when ``text`` is not a command."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    head = head.split("@", 1)[0]
+    name = fold(head).replace(" ", "")
+    if not name or not name.replace("_", "").isalnum():
+        return None
+    return name, rest.strip()
+
+
+class Router:
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+        self._by_name: dict[str, Command] = {}
+        self._actions: dict[str, Handler] = {}
+        self._flows: dict[str, Handler] = {}
+        self._text: Handler | None = None
+
+    def command(
+        self, *names: str, description: str, role: str = "member", in_menu: bool = True
+    ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            cmd = Command(tuple(names), fn, description, role, in_menu)
+            for name in names:
+                if name in self._by_name:
+                    raise ValueError(f"command /{name} registered twice")
+                self._by_name[name] = cmd
+            self.commands.append(cmd)
+            return fn
+
+        return register
+
+    def action(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Handle button actions ``prefix:arg``."""
+
+        def register(fn: Handler) -> Handler:
+            if prefix in self._actions:
+                raise ValueError(f"action {prefix} registered twice")
+            self._actions[prefix] = fn
+            return fn
+
+        return register
+
+    def flow(self, name: str) -> Callable[[Handler], Handler]:
+        """Handle text while a member is in flow ``name``."""
+
+        def register(fn: Handler) -> Handler:
+            self._flows[name] = fn
+            return fn
+
+        return register
+
+    def text(self, fn: Handler) -> Handler:
+        self._text = fn
+        return fn
+
+    def lookup(self, name: str) -> Command | None:
+        return self._by_name.get(name)
+
+    def resolve(self, ctx: Context) -> Route | None:
+        inc = ctx.incoming
+        if inc.action:
+            prefix, _, arg = inc.action.partition(":")
+            fn = self._actions.get(prefix)
+            return Route(f"action:{prefix}", fn, arg) if fn else None
+        text = (inc.text or "").strip()
+        parsed = parse_command(text)
+        if parsed:
+            name, arg = parsed
+            cmd = self._by_name.get(name)
+            if cmd is None:
+                return Route("command:unknown", _unknown_command, name)
+            if ROLES_ORDER[ctx.member.role] < ROLES_ORDER[cmd.role]:
+                return Route(f"command:{cmd.name}:refused", _refused, cmd.name)
+            return Route(f"command:{cmd.name}", cmd.handler, arg)
+        flow = ctx.member.flow
+        if flow and flow in self._flows:
+            return Route(f"flow:{flow}", self._flows[flow], text)
+        if self._text is None:
+            return None
+        return Route("text", self._text, text)
+
+
+async def _unknown_command(ctx: Context, name: str) -> Reply:
+    return Reply(ctx.t("Tôi chưa hiểu lệnh /{name}. Gõ /help để xem các lệnh.", name=name))
+
+
+async def _refused(ctx: Context, name: str) -> Reply:
+    return Reply(
+        ctx.t(
+            "Lệnh /{name} chỉ dành cho cán bộ Liên minh HTX. "
+            "Nếu anh/chị cần hỗ trợ, gõ /lienhe để nhắn cán bộ.",
+            name=name,
+        )
+    )

@@ -1,0 +1,69 @@
+"""Channel-neutral messages: what a channel hands the core and what the core answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a member did: typed text, or pressed a button (``action``)."""
+
+    channel: str
+    user_id: str
+    text: str | None = None
+    action: str | None = None
+    display_name: str | None = None
+    language_code: str | None = None
+    update_id: str | None = None
+    # True when the channel shows buttons as a numbered list (console, Zalo): a bare
+    # number then presses the button with that number.
+    numbered_buttons: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # short ASCII, at most 64 bytes (Telegram's callback_data limit)
+
+    def __post_init__(self) -> None:
+        if not self.action.isascii() or len(self.action.encode()) > 64:
+            raise ValueError(f"button action must be ASCII and <= 64 bytes: {self.action!r}")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An image or a file to send with a reply."""
+
+    path: Path
+    filename: str
+    is_image: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    attachment: Attachment | None = None
+    # When the reply answers a button press, the channel may edit the message with it.
+    edit: bool = False
+
+    def flat_buttons(self) -> list[Button]:
+        """Buttons in reading order: the numbering used by numbered-button channels."""
+        return [b for row in self.buttons for b in row]
+
+
+def rows(*buttons: Button, per_row: int = 1) -> tuple[tuple[Button, ...], ...]:
+    """Lay ``buttons`` out ``per_row`` to a row."""
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+@dataclass
+class Outcome:
+    """What handling one :class:`Incoming` produced, for the channel and for the log."""
+
+    replies: list[Reply] = field(default_factory=list)
+    handler: str = ""
+    error_id: str | None = None
+    locale: str | None = None

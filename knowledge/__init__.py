@@ -1,0 +1,1 @@
+"""The knowledge base: Vietnamese normalisation, loading and validation, and search."""

@@ -1,0 +1,314 @@
+"""Knowledge-base entries: loading, validation and hot reload.
+
+Entries are YAML under ``knowledge/data/``; a file holds ``entries:`` (a list) and may hold
+``menu:`` (the topics shown by /menu). See ``README.md`` for the entry format.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz
+
+from knowledge.normalize import tokenize
+
+DATA_DIR = Path(__file__).parent / "data"
+MAX_ANSWER = 700
+MAX_TITLE = 60
+ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+CERTAINTIES = ("verified", "uncertain")
+SCOPES = ("in", "out")
+
+log = logging.getLogger("coopbot.knowledge")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    answer: str
+    tags: tuple[str, ...]
+    sources: tuple[str, ...]
+    reviewed: date
+    certainty: str = "verified"
+    followups: tuple[str, ...] = ()
+    # "out": a known out-of-scope topic (e.g. founding a company); matching it means
+    # "not ours", and its answer says where to ask instead.
+    scope: str = "in"
+    file: str = ""
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "questions": list(self.questions),
+            "answer": self.answer,
+            "tags": list(self.tags),
+            "sources": list(self.sources),
+            "reviewed": self.reviewed.isoformat(),
+            "certainty": self.certainty,
+            "followups": list(self.followups),
+            "scope": self.scope,
+        }
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: dict[str, str]
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    entry: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" [{self.entry}]" if self.entry else "")
+        return f"{where}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Loaded:
+    entries: list[Entry] = field(default_factory=list)
+    menu: list[Topic] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _str_list(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(v.strip() for v in value)
+    return None
+
+
+def _parse_entry(raw: Any, file: str, problems: list[Problem]) -> Entry | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, None, "an entry must be a mapping"))
+        return None
+    eid = raw.get("id")
+    if not isinstance(eid, str) or not ID_RE.match(eid):
+        problems.append(Problem(file, str(eid), "id must be lower-case ASCII words joined by dots"))
+        return None
+    errors: list[str] = []
+    known = {
+        "id", "title", "questions", "answer", "tags", "sources",
+        "reviewed", "certainty", "followups", "scope",
+    }  # fmt: skip
+    for key in raw:
+        if key not in known:
+            errors.append(f"unknown field '{key}'")
+    title = raw.get("title")
+    if not isinstance(title, str) or not title.strip():
+        errors.append("title is missing")
+    elif len(title) > MAX_TITLE:
+        errors.append(f"title is {len(title)} characters (at most {MAX_TITLE})")
+    questions = _str_list(raw.get("questions"))
+    if not questions:
+        errors.append("questions must be a non-empty list of texts")
+    answer = raw.get("answer")
+    if not isinstance(answer, str) or not answer.strip():
+        errors.append("answer is missing")
+    elif len(answer.strip()) > MAX_ANSWER:
+        errors.append(f"answer is {len(answer.strip())} characters (at most {MAX_ANSWER})")
+    tags = _str_list(raw.get("tags", [])) if raw.get("tags") else ()
+    if tags is None:
+        errors.append("tags must be a list of texts")
+    sources = _str_list(raw.get("sources"))
+    if not sources:
+        errors.append("sources are missing: every entry cites a document, article or URL")
+    reviewed = raw.get("reviewed")
+    if isinstance(reviewed, str):
+        try:
+            reviewed = date.fromisoformat(reviewed)
+        except ValueError:
+            reviewed = None
+    if not isinstance(reviewed, date):
+        errors.append("reviewed must be a date (YYYY-MM-DD)")
+    certainty = raw.get("certainty", "verified")
+    if certainty not in CERTAINTIES:
+        errors.append(f"certainty must be one of {', '.join(CERTAINTIES)}")
+    scope = raw.get("scope", "in")
+    if scope not in SCOPES:
+        errors.append(f"scope must be one of {', '.join(SCOPES)}")
+    followups = _str_list(raw.get("followups", [])) if raw.get("followups") else ()
+    if followups is None:
+        errors.append("followups must be a list of entry ids")
+    if errors:
+        problems.extend(Problem(file, eid, e) for e in errors)
+        return None
+    return Entry(
+        id=eid,
+        title=str(title).strip(),
+        questions=questions or (),
+        answer=str(answer).strip(),
+        tags=tags or (),
+        sources=sources or (),
+        reviewed=reviewed,  # type: ignore[arg-type]
+        certainty=str(certainty),
+        followups=followups or (),
+        scope=str(scope),
+        file=file,
+    )
+
+
+def _parse_menu(raw: Any, file: str, problems: list[Problem]) -> list[Topic]:
+    topics = []
+    if not isinstance(raw, list):
+        problems.append(Problem(file, None, "menu must be a list of topics"))
+        return topics
+    for item in raw:
+        if not isinstance(item, dict):
+            problems.append(Problem(file, None, "a menu topic must be a mapping"))
+            continue
+        tid, title, entries = item.get("id"), item.get("title"), _str_list(item.get("entries"))
+        if not isinstance(tid, str) or not ID_RE.match(tid):
+            problems.append(Problem(file, str(tid), "menu topic id must be lower-case ASCII"))
+            continue
+        if not (
+            isinstance(title, dict) and all(isinstance(title.get(k), str) for k in ("vi", "en"))
+        ):
+            problems.append(Problem(file, tid, "menu topic title needs 'vi' and 'en'"))
+            continue
+        if not entries:
+            problems.append(Problem(file, tid, "menu topic needs a list of entries"))
+            continue
+        topics.append(Topic(tid, dict(title), entries))
+    return topics
+
+
+def load_dir(path: Path = DATA_DIR) -> Loaded:
+    """Read every ``*.yaml`` under ``path``; collect problems instead of raising."""
+    loaded = Loaded()
+    files = sorted(path.glob("*.yaml"))
+    if not files:
+        loaded.problems.append(Problem(str(path), None, "no *.yaml files"))
+    for file in files:
+        name = file.name
+        try:
+            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            loaded.problems.append(Problem(name, None, f"not valid YAML: {exc}".splitlines()[0]))
+            continue
+        if not isinstance(doc, dict):
+            loaded.problems.append(Problem(name, None, "expected a mapping with 'entries:'"))
+            continue
+        for key in doc:
+            if key not in ("entries", "menu"):
+                loaded.problems.append(Problem(name, None, f"unknown top-level key '{key}'"))
+        for raw in doc.get("entries") or []:
+            entry = _parse_entry(raw, name, loaded.problems)
+            if entry:
+                loaded.entries.append(entry)
+        if "menu" in doc:
+            loaded.menu.extend(_parse_menu(doc["menu"], name, loaded.problems))
+    loaded.problems.extend(cross_check(loaded.entries, loaded.menu))
+    return loaded
+
+
+def _question_key(text: str) -> str:
+    return " ".join(t.folded for t in tokenize(text))
+
+
+def cross_check(entries: Iterable[Entry], menu: Iterable[Topic] = ()) -> list[Problem]:
+    """Checks across entries: duplicate ids, dangling follow-ups, colliding questions."""
+    problems: list[Problem] = []
+    entries = list(entries)
+    by_id: dict[str, Entry] = {}
+    for e in entries:
+        if e.id in by_id:
+            problems.append(Problem(e.file, e.id, f"duplicate id (also in {by_id[e.id].file})"))
+        by_id.setdefault(e.id, e)
+    for e in entries:
+        for f in e.followups:
+            if f not in by_id:
+                problems.append(Problem(e.file, e.id, f"follow-up '{f}' does not exist"))
+            elif f == e.id:
+                problems.append(Problem(e.file, e.id, "an entry cannot follow itself"))
+    for topic in menu:
+        for eid in topic.entries:
+            if eid not in by_id:
+                problems.append(Problem("menu", topic.id, f"entry '{eid}' does not exist"))
+    # Question variants that collide across entries (same text once normalised, or nearly).
+    keyed: list[tuple[str, Entry, str]] = [
+        (_question_key(q), e, q) for e in entries for q in e.questions
+    ]
+    seen: dict[str, tuple[Entry, str]] = {}
+    for key, e, q in keyed:
+        other = seen.get(key)
+        if other and other[0].id != e.id:
+            problems.append(
+                Problem(e.file, e.id, f"question '{q}' collides with '{other[1]}' in {other[0].id}")
+            )
+        seen.setdefault(key, (e, q))
+    keys = [(k, e, q) for k, e, q in keyed if len(k) >= 12]
+    keys.sort(key=lambda x: x[0])
+    for i, (k1, e1, q1) in enumerate(keys):
+        for k2, e2, q2 in keys[i + 1 : i + 4]:
+            if e1.id != e2.id and k1 != k2 and fuzz.ratio(k1, k2) >= 96:
+                problems.append(
+                    Problem(e2.file, e2.id, f"question '{q2}' nearly repeats '{q1}' in {e1.id}")
+                )
+    return problems
+
+
+class KnowledgeStore:
+    """Holds the current knowledge base and swaps it on reload.
+
+    A reload that finds problems keeps the old base and returns the problems.
+    """
+
+    def __init__(self, path: Path = DATA_DIR) -> None:
+        from knowledge.search import SearchIndex
+
+        self.path = path
+        loaded = load_dir(path)
+        if loaded.problems:
+            raise KnowledgeError(loaded.problems)
+        self.entries = {e.id: e for e in loaded.entries}
+        self.menu = loaded.menu
+        self.index = SearchIndex(loaded.entries)
+        self._stamp = self._files_stamp()
+
+    def _files_stamp(self) -> tuple[tuple[str, float, int], ...]:
+        files = [*sorted(self.path.glob("*.yaml")), self.path / ".reload"]
+        return tuple((p.name, p.stat().st_mtime, p.stat().st_size) for p in files if p.exists())
+
+    def reload(self) -> list[Problem]:
+        from knowledge.search import SearchIndex
+
+        loaded = load_dir(self.path)
+        self._stamp = self._files_stamp()
+        if loaded.problems:
+            log.error("knowledge reload refused: %d problems", len(loaded.problems))
+            return loaded.problems
+        index = SearchIndex(loaded.entries)
+        self.entries = {e.id: e for e in loaded.entries}
+        self.menu = loaded.menu
+        self.index = index
+        log.info("knowledge reloaded: %d entries", len(self.entries))
+        return []
+
+    def reload_if_changed(self) -> list[Problem] | None:
+        """Reload when a file under the data folder changed; ``None`` when nothing did."""
+        if self._files_stamp() == self._stamp:
+            return None
+        return self.reload()
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self.entries.get(entry_id)
