@@ -147,7 +147,8 @@ class Token:
 
 
 def _expand(toned: str, folded: str, typed: bool) -> list[Token]:
-    if folded in ABBREVIATIONS and (not typed or toned in {"đk", "đc", "đkí"}):
+    # An abbreviation is typed without tone marks; đ is allowed (đk, HĐND, đc).
+    if folded in ABBREVIATIONS and toned.replace("đ", "d") == folded:
         return [Token(t, f, True) for t, f in syllables(ABBREVIATIONS[folded])]
     if not typed and folded and folded[0] in "fwjz" and len(folded) > 1 and not folded.isdigit():
         for src, dst in _LEADING_SWAPS:
