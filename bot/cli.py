@@ -24,7 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat in the terminal (the console channel)")
     chat.add_argument("--as", dest="user", default="local", help="console user id (default: local)")
 
-    sub.add_parser("run", help="start every channel whose token is set (Telegram, Zalo)")
+    run = sub.add_parser("run", help="start every channel whose token is set (Telegram, Zalo)")
+    run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    run.add_argument("--listen", metavar="HOST:PORT", help="web server address (0.0.0.0:8080)")
+    run.add_argument("--public-url", metavar="URL", help="public https URL of the web server")
 
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
