@@ -199,8 +199,11 @@ class SearchIndex:
             return result
         bi_matched: dict[int, float] = defaultdict(float)
         for b in bigrams:
-            for di in self._bi_post.get(b, ()):
-                bi_matched[di] += self._bigram_weight(b)
+            posting = self._bi_post.get(b)
+            if posting:
+                w = self._bigram_weight(b)
+                for di in posting:
+                    bi_matched[di] += w
 
         best: dict[int, float] = {}
         w_rq, w_rv, w_bq = self.mix
