@@ -1,18 +1,22 @@
 """Question answering over the knowledge base.
 
 Each question variant (and each title) of an entry is a document. A member's question is
-normalised (:mod:`knowledge.normalize`), unknown words are corrected to the nearest known word
-with rapidfuzz, and every document that shares a word is scored by
+normalised (:mod:`knowledge.normalize`), unknown syllables are corrected to the nearest known
+one with rapidfuzz, and every document that shares a word is scored by
 
 * how much of the question it explains (weighted by how rare each word is, with chatty filler
   such as "cho em hỏi" weighing little),
 * how much of the document the question covers,
-* how many word pairs (syllable bigrams) they share,
+* how many word pairs they share,
 * a small penalty when the member typed accents and the accented reading differs.
 
-The best document gives the entry's score; how much of the question the entry's words cover
-as a whole adds to it. Below :attr:`SearchIndex.threshold` the question is not answered;
-two entries closer than :attr:`SearchIndex.margin` make the answer ambiguous.
+The best document gives the entry's score; how much of the question the entry as a whole
+covers (its questions, title and tags, and, at half weight, its answer) adds to it. Below
+:attr:`SearchIndex.threshold` the question is not answered; two entries closer than
+:attr:`SearchIndex.margin` make it ambiguous.
+
+Postings are numpy arrays, so a question costs a few vector operations over the documents
+that share its words, not a Python loop over them.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -32,11 +37,10 @@ from knowledge.normalize import Token, tokenize
 # Chatty words that carry little meaning on their own (folded).
 FILLER = frozenset(
     """a a1 ah ai oi nhe nha nhi vay the thi la ma va cua cac nhung nay do ay roi luon lam dang
-    dinh muon biet em anh chi toi minh ben xin hoi chao cho giup voi ad admin ban b oi da vang
-    duoc khong co gi nao sao ve o trong tai tu khi thuc su hien nay hom nay nay vui long
-    xin cam on cac ban ho tro giup do""".split()
+    dinh muon biet em anh chi toi minh ben xin hoi chao cho giup voi ad admin ban b da vang
+    duoc khong co gi nao sao ve o trong tai tu khi thuc su hien hom vui long cam on ho tro
+    do""".split()
 )
-FILLER_WEIGHT = 0.3
 ACCENT_PENALTY = 0.15
 TYPO_FACTOR = 0.8
 
@@ -46,6 +50,31 @@ def _canon(folded: str) -> str:
     if folded.isdigit():
         return folded.lstrip("0") or "0"
     return folded
+
+
+@dataclass(frozen=True)
+class Term:
+    folded: str
+    toned: str | None  # the accented reading; for a question, only where accents were typed
+    factor: float = 1.0  # below 1 when the word was a corrected typo
+
+
+def terms_of(
+    tokens: Sequence[Token], correct: Callable[[str], str | None] | None = None
+) -> list[Term]:
+    """Tokens → search terms, with typos corrected when ``correct`` is given (questions)."""
+    seq: list[Term] = []
+    for tok in tokens:
+        folded = _canon(tok.folded)
+        if correct is None:
+            seq.append(Term(folded, tok.toned))
+            continue
+        fixed = correct(folded)
+        if fixed is not None:
+            seq.append(Term(fixed, None, TYPO_FACTOR))
+        else:
+            seq.append(Term(folded, tok.toned if tok.typed_toned else None))
+    return seq
 
 
 @dataclass
@@ -66,11 +95,8 @@ class SearchResult:
         return self.hits[0] if self.hits else None
 
 
-@dataclass(frozen=True)
-class _QueryTerm:
-    folded: str
-    toned: str | None  # set when the member typed accents in this word
-    weight: float
+def _arrays(postings: dict[str, list[int]]) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v, dtype=np.int32) for k, v in postings.items()}
 
 
 class SearchIndex:
@@ -79,43 +105,44 @@ class SearchIndex:
     threshold = 0.48
     margin = 0.04
     oov_factor = 0.3  # weight of an unknown word, relative to the rarest known word
-    filler_weight = FILLER_WEIGHT
-    mix = (0.35, 0.45, 0.2)  # question coverage, variant coverage, shared word pairs
+    filler_weight = 0.3
+    mix = (0.35, 0.45, 0.2)  # question coverage, document coverage, shared word pairs
     bag_weight = 0.2
     answer_factor = 0.5  # a question word found only in an entry's answer counts this much
 
     def __init__(self, entries: Sequence[Entry]) -> None:
         self.entries = list(entries)
-        self._doc_entry: list[int] = []
-        self._doc_weight: list[float] = []
-        self._doc_bigram_weight: list[float] = []
-        uni_post: dict[str, list[int]] = defaultdict(list)
-        toned_post: dict[str, list[int]] = defaultdict(list)
-        bi_post: dict[str, list[int]] = defaultdict(list)
+        uni: dict[str, list[int]] = defaultdict(list)
+        toned: dict[str, list[int]] = defaultdict(list)
+        bi: dict[str, list[int]] = defaultdict(list)
+        doc_entry: list[int] = []
+        doc_terms: list[tuple[set[str], set[str]]] = []
         entry_terms: list[dict[str, float]] = []
-        docs: list[tuple[set[str], set[str]]] = []
+        syllables: set[str] = set()
         for ei, entry in enumerate(self.entries):
             terms: dict[str, float] = {}
             for text in (*entry.questions, entry.title):
                 toks = tokenize(text)
-                folded = [_canon(t.folded) for t in toks]
-                uni = set(folded)
-                bi = {f"{a} {b}" for a, b in itertools.pairwise(folded)}
-                di = len(docs)
-                docs.append((uni, bi))
-                self._doc_entry.append(ei)
-                for u in uni:
-                    uni_post[u].append(di)
-                for toned in {t.toned for t in toks}:
-                    toned_post[toned].append(di)
-                for b in bi:
-                    bi_post[b].append(di)
-                terms.update(dict.fromkeys(uni, 1.0))
+                syllables.update(_canon(t.folded) for t in toks)
+                seq = terms_of(toks)
+                folded = [t.folded for t in seq]
+                u, b = set(folded), {f"{x} {y}" for x, y in itertools.pairwise(folded)}
+                di = len(doc_entry)
+                doc_entry.append(ei)
+                doc_terms.append((u, b))
+                for w in u:
+                    uni[w].append(di)
+                for w in {t.toned for t in seq if t.toned}:
+                    toned[w].append(di)
+                for w in b:
+                    bi[w].append(di)
+                terms.update(dict.fromkeys(u, 1.0))
             for tag in entry.tags:
-                terms.update({_canon(t.folded): 1.0 for t in tokenize(tag)})
-            for tok in tokenize(entry.answer):
-                terms.setdefault(_canon(tok.folded), self.answer_factor)
+                terms.update(dict.fromkeys((t.folded for t in terms_of(tokenize(tag))), 1.0))
+            for t in terms_of(tokenize(entry.answer)):
+                terms.setdefault(t.folded, self.answer_factor)
             entry_terms.append(terms)
+
         n = max(len(self.entries), 1)
         df: dict[str, int] = defaultdict(int)
         for terms in entry_terms:
@@ -124,18 +151,25 @@ class SearchIndex:
                     df[t] += 1
         self.idf = {t: math.log((n + 1) / (d + 0.5)) + 0.1 for t, d in df.items()}
         self.oov_idf = math.log((n + 1) / 1.5) * self.oov_factor + 0.1
-        self.entry_post: dict[str, list[tuple[int, float]]] = defaultdict(list)
+
+        bag: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for ei, terms in enumerate(entry_terms):
             for t, f in terms.items():
-                self.entry_post[t].append((ei, f))
-        self._uni_post = dict(uni_post)
-        self._toned_post = {k: set(v) for k, v in toned_post.items()}
-        self._bi_post = dict(bi_post)
-        for uni, bi in docs:
-            self._doc_weight.append(sum(self.weight(u) for u in uni) or 1.0)
-            self._doc_bigram_weight.append(sum(self._bigram_weight(b) for b in bi))
-        self.vocabulary = sorted(t for t in df if not t.isdigit() and len(t) >= 2)
-        self._entry_index = {e.id: i for i, e in enumerate(self.entries)}
+                bag[t][0].append(ei)
+                bag[t][1].append(f)
+        self._bag = {
+            t: (np.asarray(e, dtype=np.int32), np.asarray(f, dtype=np.float64))
+            for t, (e, f) in bag.items()
+        }
+        self._uni = _arrays(uni)
+        self._toned = _arrays(toned)
+        self._bi = _arrays(bi)
+        self._doc_entry = np.asarray(doc_entry, dtype=np.int32)
+        self._doc_weight = np.asarray(
+            [sum(self.weight(w) for w in u) or 1.0 for u, _ in doc_terms], dtype=np.float64
+        )
+        self._syllables = syllables
+        self.vocabulary = sorted(s for s in syllables if not s.isdigit() and len(s) >= 2)
 
     # -- weights -----------------------------------------------------------------------------
     def weight(self, folded: str) -> float:
@@ -146,10 +180,9 @@ class SearchIndex:
         a, _, b = bigram.partition(" ")
         return (self.weight(a) + self.weight(b)) / 2
 
-    # -- query -------------------------------------------------------------------------------
     def _correct(self, folded: str) -> str | None:
-        """The known word nearest to an unknown ``folded`` word, if one is close enough."""
-        if len(folded) < 3 or folded.isdigit():
+        """The known syllable nearest to an unknown ``folded`` one, if one is close enough."""
+        if folded in self._syllables or len(folded) < 3 or folded.isdigit():
             return None
         max_dist = 1 if len(folded) <= 5 else 2
         found = process.extractOne(
@@ -157,79 +190,84 @@ class SearchIndex:
         )
         return found[0] if found else None
 
-    def query_terms(self, tokens: Sequence[Token]) -> tuple[list[_QueryTerm], list[str]]:
-        terms: dict[str, _QueryTerm] = {}
-        sequence: list[str] = []
-        for tok in tokens:
-            folded = _canon(tok.folded)
-            factor = 1.0
-            toned: str | None = tok.toned if tok.typed_toned else None
-            if folded not in self.idf:
-                fixed = self._correct(folded)
-                if fixed is not None:
-                    folded, factor, toned = fixed, TYPO_FACTOR, None
-            sequence.append(folded)
-            if folded not in terms:
-                terms[folded] = _QueryTerm(folded, toned, self.weight(folded) * factor)
-        return list(terms.values()), sequence
-
+    # -- search ------------------------------------------------------------------------------
     def search(self, question: str, limit: int = 5) -> SearchResult:
         result = SearchResult(question)
-        tokens = tokenize(question)
-        if not tokens or not self.entries:
+        seq = terms_of(tokenize(question), self._correct)
+        if not seq or not self.entries:
             return result
-        terms, sequence = self.query_terms(tokens)
-        q_weight = sum(t.weight for t in terms) or 1.0
-        bigrams = {f"{a} {b}" for a, b in itertools.pairwise(sequence)}
-        qb_weight = sum(self._bigram_weight(b) for b in bigrams)
+        terms: dict[str, Term] = {}
+        for t in seq:
+            terms.setdefault(t.folded, t)
+        weights = {w: self.weight(w) * t.factor for w, t in terms.items()}
+        q_weight = sum(weights.values()) or 1.0
 
-        matched: dict[int, float] = defaultdict(float)
-        for term in terms:
-            posting = self._uni_post.get(term.folded)
-            if not posting:
+        idx_parts, w_parts = [], []
+        for w, t in terms.items():
+            post = self._uni.get(w)
+            if post is None:
                 continue
-            w = term.weight
-            toned_docs = self._toned_post.get(term.toned, ()) if term.toned else None
-            for di in posting:
-                if toned_docs is not None and di not in toned_docs:
-                    matched[di] += w * (1 - ACCENT_PENALTY)
+            wt = weights[w]
+            values = np.full(len(post), wt)
+            if t.toned is not None and t.toned != w:
+                same = self._toned.get(t.toned)
+                if same is None:
+                    values *= 1 - ACCENT_PENALTY
                 else:
-                    matched[di] += w
-        if not matched:
+                    values[~np.isin(post, same, assume_unique=True)] *= 1 - ACCENT_PENALTY
+            idx_parts.append(post)
+            w_parts.append(values)
+        if not idx_parts:
             return result
-        bi_matched: dict[int, float] = defaultdict(float)
-        for b in bigrams:
-            posting = self._bi_post.get(b)
-            if posting:
-                w = self._bigram_weight(b)
-                for di in posting:
-                    bi_matched[di] += w
+        n_docs = len(self._doc_entry)
+        matched_all = np.bincount(
+            np.concatenate(idx_parts), weights=np.concatenate(w_parts), minlength=n_docs
+        )
+        docs = np.flatnonzero(matched_all)
+        matched = matched_all[docs]
 
-        best: dict[int, float] = {}
+        bigrams = {f"{a} {b}" for a, b in itertools.pairwise(t.folded for t in seq)}
+        qb_weight = sum(self._bigram_weight(b) for b in bigrams)
+        pairs = np.zeros(len(docs))
+        for b in bigrams:
+            post = self._bi.get(b)
+            if post is not None:
+                pairs[np.searchsorted(docs, post)] += self._bigram_weight(b)
+
         w_rq, w_rv, w_bq = self.mix
-        for di, m in matched.items():
-            rq = m / q_weight
-            rv = min(m / self._doc_weight[di], 1.0)
-            bq = bi_matched.get(di, 0.0) / qb_weight if qb_weight else rq
-            score = w_rq * rq + w_rv * rv + w_bq * bq
-            ei = self._doc_entry[di]
-            if score > best.get(ei, 0.0):
-                best[ei] = score
-        # How much of the question the entry's words cover as a whole.
-        bw_keep = 1.0 - self.bag_weight
-        bag: dict[int, float] = defaultdict(float)
-        for term in terms:
-            for ei, f in self.entry_post.get(term.folded, ()):
-                if ei in best:
-                    bag[ei] += term.weight * f
-        scored = sorted(
-            ((bw_keep * s + self.bag_weight * bag[ei] / q_weight, ei) for ei, s in best.items()),
-            reverse=True,
-        )[:limit]
-        result.hits = [Hit(self.entries[ei], round(s, 4)) for s, ei in scored]
-        top = result.hits[0]
-        result.matched = top.score >= self.threshold and top.entry.scope == "in"
+        rq = matched / q_weight
+        rv = np.minimum(matched / self._doc_weight[docs], 1.0)
+        bq = pairs / qb_weight if qb_weight else rq
+        score = w_rq * rq + w_rv * rv + w_bq * bq
+
+        # The best document of each entry: an entry's documents are numbered consecutively,
+        # so the candidates come grouped by entry.
+        ents = self._doc_entry[docs]
+        starts = np.flatnonzero(np.r_[True, ents[1:] != ents[:-1]])
+        cand = ents[starts]
+        best = np.maximum.reduceat(score, starts)
+
+        # How much of the question each candidate entry covers as a whole.
+        e_parts, b_parts = [], []
+        for w in terms:
+            found = self._bag.get(w)
+            if found is not None:
+                e_parts.append(found[0])
+                b_parts.append(found[1] * weights[w])
+        bag = np.bincount(
+            np.concatenate(e_parts), weights=np.concatenate(b_parts), minlength=len(self.entries)
+        )[cand]
+
+        final = (1 - self.bag_weight) * best + self.bag_weight * bag / q_weight
+        k = min(limit, len(final))
+        top = np.argpartition(-final, k - 1)[:k]
+        top = top[np.argsort(-final[top], kind="stable")]
+        result.hits = [Hit(self.entries[int(cand[i])], round(float(final[i]), 4)) for i in top]
+        first_hit = result.hits[0]
+        result.matched = first_hit.score >= self.threshold and first_hit.entry.scope == "in"
         if result.matched and len(result.hits) > 1:
             second = result.hits[1]
-            result.ambiguous = second.entry.scope == "in" and top.score - second.score < self.margin
+            result.ambiguous = (
+                second.entry.scope == "in" and first_hit.score - second.score < self.margin
+            )
         return result
