@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ROLE_ADMIN, ROLE_MEMBER, Member
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 async def get_member(session: AsyncSession, channel: str, user_id: str) -> Member | None:
@@ -57,8 +59,12 @@ async def get_or_create_member(
         member.role = ROLE_MEMBER
     if display_name and member.display_name != display_name:
         member.display_name = display_name
-    member.unreachable = False
-    member.last_seen_at = now
+    if member.unreachable:
+        member.unreachable = False
+    # Seen-at is for staff reports, not an audit trail: writing it at most every few minutes
+    # saves an UPDATE on most messages.
+    if member.last_seen_at is None or now - member.last_seen_at >= LAST_SEEN_RESOLUTION:
+        member.last_seen_at = now
     return member, created
 
 

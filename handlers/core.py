@@ -140,9 +140,11 @@ class Conversation:
         replies = [result] if isinstance(result, Reply) else list(result)
         outcome.replies = replies
         outcome.locale = member.locale
-        actions = [b.action for r in replies for b in r.flat_buttons()]
-        if replies:
-            member.pending_actions = actions or None
+        if incoming.numbered_buttons and replies:
+            # Only channels that show buttons as numbers need to remember them.
+            actions = [b.action for r in replies for b in r.flat_buttons()]
+            if (actions or None) != member.pending_actions:
+                member.pending_actions = actions or None
 
     @staticmethod
     def _press_numbered_button(incoming: Incoming, pending: Sequence[str] | None) -> Incoming:
