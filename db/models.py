@@ -70,6 +70,13 @@ class Member(Base):
     pending_actions: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The person's link to their cooperative (one at most), asked for with /dangky.
+    phone: Mapped[str | None] = mapped_column(String(16))
+    cooperative_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("cooperatives.id", ondelete="SET NULL"), index=True
+    )
+    coop_role: Mapped[str | None] = mapped_column(String(16))  # manager, accountant, member
+    link_status: Mapped[str | None] = mapped_column(String(16))  # pending, approved, refused
 
 
 class Question(Base):
@@ -89,3 +96,70 @@ class Question(Base):
     matched: Mapped[bool] = mapped_column(Boolean, default=False)
     vote: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+COOP_KINDS = ("htx", "tht", "lhhtx")
+SECTORS = (
+    "nong_lam_thuy_san",
+    "cong_nghiep_ttcn",
+    "thuong_mai_dich_vu",
+    "xay_dung",
+    "van_tai",
+    "tin_dung",
+    "khac",
+)
+COOP_STATUSES = ("active", "inactive", "dissolved")
+COOP_ROLES = ("manager", "accountant", "member")
+LINK_PENDING, LINK_APPROVED, LINK_REFUSED = "pending", "approved", "refused"
+
+
+class Cooperative(Base):
+    """A cooperative (HTX), cooperative group (THT) or union of cooperatives."""
+
+    __tablename__ = "cooperatives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # mã số đăng ký
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(8))  # one of COOP_KINDS
+    sector: Mapped[str] = mapped_column(String(32))  # one of SECTORS
+    commune: Mapped[str] = mapped_column(String(64))  # official name, e.g. "Xã Khao Mang"
+    commune_code: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(16))  # digits, 0xxxxxxxxx
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """A staff or admin action: who, what, when, on what."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(96))  # channel:user_id, or "cli"
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OutboxMessage(Base):
+    """A message to a member other than the one being answered (staff notifications,
+    outcomes, later broadcasts); channels deliver the pending ones."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[list[list[str]]] | None] = mapped_column(JSON)  # [[[label, action]]]
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

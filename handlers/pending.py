@@ -50,12 +50,3 @@ def register(router: Router) -> None:
                 "“hội chợ Việt – Trung” hoặc gõ /lienhe để hỏi cán bộ."
             )
         )
-
-    @router.command("dangky", "register", description=N_("Liên kết tài khoản với HTX"))
-    async def register_coop(ctx: Context, _: str) -> Reply:
-        return Reply(
-            ctx.t(
-                "Chức năng liên kết tài khoản với hợp tác xã đang được hoàn thiện. "
-                "Cán bộ sẽ thông báo khi có thể đăng ký."
-            )
-        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import notices, pending, qa, start
+from handlers import members, notices, pending, qa, start
 from handlers.router import Router
 
 
@@ -10,6 +10,7 @@ def build_router() -> Router:
     router = Router()
     start.register(router)  # /start /help /menu /ngonngu /huy
     notices.register(router)  # /tatthongbao /batthongbao
-    pending.register(router)  # features still being built: /lienhe /baocao /sukien /dangky
+    members.register(router)  # /dangky /hoptacxa /xoadulieu; staff /duyet; admin /quyen
+    pending.register(router)  # features still being built: /lienhe /baocao /sukien
     qa.register(router)  # free text → knowledge base; /chuahoi for staff
     return router

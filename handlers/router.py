@@ -57,7 +57,7 @@ class Router:
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self._by_name: dict[str, Command] = {}
-        self._actions: dict[str, Handler] = {}
+        self._actions: dict[str, tuple[Handler, str]] = {}
         self._flows: dict[str, Handler] = {}
         self._text: Handler | None = None
 
@@ -75,13 +75,13 @@ class Router:
 
         return register
 
-    def action(self, prefix: str) -> Callable[[Handler], Handler]:
-        """Handle button actions ``prefix:arg``."""
+    def action(self, prefix: str, role: str = "member") -> Callable[[Handler], Handler]:
+        """Handle button actions ``prefix:arg``, for ``role`` and above."""
 
         def register(fn: Handler) -> Handler:
             if prefix in self._actions:
                 raise ValueError(f"action {prefix} registered twice")
-            self._actions[prefix] = fn
+            self._actions[prefix] = (fn, role)
             return fn
 
         return register
@@ -106,8 +106,13 @@ class Router:
         inc = ctx.incoming
         if inc.action:
             prefix, _, arg = inc.action.partition(":")
-            fn = self._actions.get(prefix)
-            return Route(f"action:{prefix}", fn, arg) if fn else None
+            found = self._actions.get(prefix)
+            if found is None:
+                return None
+            fn, role = found
+            if ROLES_ORDER[ctx.member.role] < ROLES_ORDER[role]:
+                return Route(f"action:{prefix}:refused", _refused_action, prefix)
+            return Route(f"action:{prefix}", fn, arg)
         text = (inc.text or "").strip()
         parsed = parse_command(text)
         if parsed:
@@ -138,3 +143,7 @@ async def _refused(ctx: Context, name: str) -> Reply:
             name=name,
         )
     )
+
+
+async def _refused_action(ctx: Context, _: str) -> Reply:
+    return Reply(ctx.t("Nút này chỉ dành cho cán bộ Liên minh HTX."))

@@ -48,6 +48,9 @@ class Reply:
     attachment: Attachment | None = None
     # When the reply answers a button press, the channel may edit the message with it.
     edit: bool = False
+    # Asking for the member's phone number: channels that can (Telegram) show a button with
+    # this label that shares it.
+    contact_button: str | None = None
 
     def flat_buttons(self) -> list[Button]:
         """Buttons in reading order: the numbering used by numbered-button channels."""

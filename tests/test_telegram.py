@@ -378,3 +378,68 @@ async def test_runner_reports_a_rejected_token(
     assert await runner.run_channels(settings, small_app.kb, args) == 1
     err = capsys.readouterr().err
     assert "rejected TELEGRAM_BOT_TOKEN" in err and TOKEN not in err
+
+
+# --- linking a member: the share-contact button, and notifications through the outbox -----
+
+
+async def test_phone_is_asked_with_a_share_contact_button_and_a_shared_contact_is_used(
+    tg: Bot, small_app: App
+) -> None:
+    from datetime import UTC, datetime
+
+    from db.models import Cooperative
+
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    async with small_app.conversation.sessions() as s:
+        s.add(Cooperative(code="C1", name="HTX Mận Bắc Hà", kind="htx", sector="khac",
+                          commune="Xã Bắc Hà", commune_code=1, phone="0912345678",
+                          status="active", created_at=now, updated_at=now))  # fmt: skip
+        await s.commit()
+    await tg.send(message_update(LAN, "/dangky"), message_update(LAN, "man bac ha"))
+    coop_button = tg.api.sent()[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await tg.send(callback_update(LAN, coop_button), callback_update(LAN, "lk:r:manager"))
+    markup = tg.api.sent()[-1]["reply_markup"]
+    assert markup["keyboard"][0][0]["request_contact"] is True
+    assert markup["one_time_keyboard"] is True
+    contact = message_update(LAN, "")
+    del contact["message"]["text"]
+    contact["message"]["contact"] = {
+        "phone_number": "+84912345678",
+        "first_name": "Lan",
+        "user_id": LAN,
+    }
+    await tg.send(contact)
+    assert "Đã liên kết tài khoản với HTX Mận Bắc Hà" in tg.api.texts(LAN)[-1]
+    member = await _member(small_app, LAN)
+    assert member.phone == "0912345678" and member.link_status == "approved"
+
+
+async def test_outbox_is_delivered_and_a_blocked_recipient_is_marked(
+    tg: Bot, small_app: App
+) -> None:
+    from db import outbox
+    from db.models import OutboxMessage
+
+    await tg.send(message_update(LAN, "/start"), message_update(MAI, "/start"))
+    lan, mai = await _member(small_app, LAN), await _member(small_app, MAI)
+    async with small_app.conversation.sessions() as s:
+        for m in (lan, mai):
+            outbox.enqueue(
+                s,
+                m,
+                Reply("Thông báo", ((Button("Duyệt", "lk:ok:1"),),)),
+                small_app.conversation.clock(),
+            )
+        await s.commit()
+    tg.api.fail("sendMessage", FORBIDDEN)  # the first recipient (Lan) blocked the bot
+    assert await tg.channel.deliver_outbox() == 1
+    assert tg.api.texts(MAI)[-1] == "Thông báo"
+    async with small_app.conversation.sessions() as s:
+        rows = {r.member_id: r for r in (await s.execute(select(OutboxMessage))).scalars()}
+    assert rows[lan.id].status == "failed" and "Forbidden" in (rows[lan.id].error or "")
+    assert rows[mai.id].status == "sent"
+    assert (await _member(small_app, LAN)).unreachable is True
+    sent = len(tg.api.sent())
+    assert await tg.channel.deliver_outbox() == 0  # nothing is sent twice
+    assert len(tg.api.sent()) == sent

@@ -9,6 +9,8 @@ import asyncio
 import sys
 from typing import TextIO
 
+from db import outbox
+from db.queries import get_member
 from handlers.core import Conversation
 from handlers.types import Incoming, Reply
 
@@ -23,6 +25,31 @@ def render(reply: Reply, choose_hint: str) -> str:
     if reply.attachment:
         lines.append(f"[{reply.attachment.filename}: {reply.attachment.path}]")
     return "\n".join(lines)
+
+
+async def take_outbox(conversation: Conversation, user_id: str) -> list[Reply]:
+    """Messages waiting for this console user (e.g. an approval for staff), marked sent."""
+    async with conversation.sessions() as session:
+        rows = [r for r, m in await outbox.pending(session, "console") if m.user_id == user_id]
+        for row in rows:
+            outbox.mark_sent(row, conversation.clock())
+        await session.commit()
+    replies = [outbox.as_reply(r) for r in rows]
+    if rows:
+        # Buttons of a notification can be pressed by number, like any others.
+        await remember_buttons(conversation, user_id, replies)
+    return replies
+
+
+async def remember_buttons(conversation: Conversation, user_id: str, replies: list[Reply]) -> None:
+    actions = [b.action for r in replies for b in r.flat_buttons()]
+    if not actions:
+        return
+    async with conversation.sessions() as session:
+        member = await get_member(session, "console", user_id)
+        if member is not None:
+            member.pending_actions = actions
+            await session.commit()
 
 
 async def run_console(
@@ -60,7 +87,9 @@ async def run_console(
         )
         outcome = await conversation.handle(incoming)
         t = conversation.translations.get(outcome.locale)
+        hint = t.t("(Gõ số để chọn)")
         for reply in outcome.replies:
-            hint = t.t("(Gõ số để chọn)")
+            stdout.write(render(reply, hint) + "\n\n")
+        for reply in await take_outbox(conversation, user_id):
             stdout.write(render(reply, hint) + "\n\n")
         stdout.flush()

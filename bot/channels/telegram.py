@@ -36,8 +36,10 @@ from telegram import (
     ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
     Message,
     MessageEntity,
+    ReplyKeyboardMarkup,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -66,6 +68,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.logs import log_event, user_hash
 from bot.web import Webhook
+from db import outbox
 from db.queries import mark_unreachable
 from handlers.core import Conversation
 from handlers.types import Incoming, Outcome, Reply
@@ -127,8 +130,15 @@ def to_html(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Inline keyboard of ``reply``'s buttons; callback data is the button's action."""
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Inline keyboard of ``reply``'s buttons (callback data is the button's action), or the
+    one-time keyboard that shares the member's phone number."""
+    if reply.contact_button:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.contact_button, request_contact=True)]],
+            one_time_keyboard=True,
+            resize_keyboard=True,
+        )
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(
@@ -193,6 +203,9 @@ def to_inbound(update: Update, bot_username: str) -> Inbound | None:
         return None
     if message.chat.type == ChatType.PRIVATE:
         text = message.text or message.caption or ""
+        contact = message.contact
+        if contact is not None and contact.user_id == user.id:  # shared their own number
+            text = contact.phone_number
         return Inbound(Incoming(text=text, **common), message.chat.id, True)
     if message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
         text = _group_text(message, bot_username)
@@ -514,6 +527,7 @@ class TelegramChannel:
             bootstrap_retries=-1,
             error_callback=self._polling_error,
         )
+        self.start_outbox()
 
     async def start_webhook(self, public_url: str) -> None:
         """Start processing and register the webhook with its secret token."""
@@ -521,8 +535,43 @@ class TelegramChannel:
         await self.bot.set_webhook(
             webhook_url(public_url), secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
         )
+        self.start_outbox()
+
+    # outbox: messages to members other than the one being answered
+
+    async def deliver_outbox(self, limit: int = 30) -> int:
+        """Send the pending outbox rows of Telegram members once; returns how many were sent."""
+        sent = 0
+        async with self.conversation.sessions() as session:
+            for row, member in await outbox.pending(session, CHANNEL, limit=limit):
+                try:
+                    await self.send_reply(int(member.user_id), outbox.as_reply(row))
+                except Forbidden as exc:
+                    outbox.mark_failed(row, f"Forbidden: {exc}", final=True)
+                    member.unreachable = True
+                except TelegramError as exc:
+                    outbox.mark_failed(row, f"{type(exc).__name__}: {exc}", final=False)
+                else:
+                    outbox.mark_sent(row, self.conversation.clock())
+                    sent += 1
+                await session.commit()  # row by row: a crash never re-sends what was sent
+        return sent
+
+    async def _outbox_loop(self, interval: float) -> None:
+        while True:
+            try:
+                await self.deliver_outbox()
+            except Exception:
+                log.exception("telegram outbox delivery failed")
+            await asyncio.sleep(interval)
+
+    def start_outbox(self, interval: float = 2.0) -> None:
+        self._outbox_task = asyncio.create_task(self._outbox_loop(interval))
 
     async def stop(self) -> None:
+        task = getattr(self, "_outbox_task", None)
+        if task is not None:
+            task.cancel()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -620,6 +669,8 @@ class TelegramChannel:
     ) -> None:
         """Render one reply to ``chat_id``: edit a message, or send text, photo or file."""
         markup = keyboard(reply)
+        if isinstance(markup, ReplyKeyboardMarkup):
+            edit_message_id = None  # a message with a reply keyboard cannot be an edit
         if edit_message_id is not None and reply.attachment is None:
             if utf16_len(reply.text) <= MAX_TEXT and await self._edit(
                 chat_id, edit_message_id, reply.text, markup
@@ -658,7 +709,7 @@ class TelegramChannel:
         return True
 
     async def _send_attachment(
-        self, chat_id: int, reply: Reply, markup: InlineKeyboardMarkup | None
+        self, chat_id: int, reply: Reply, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
     ) -> None:
         att = reply.attachment
         assert att is not None
