@@ -49,6 +49,33 @@ def _parser() -> argparse.ArgumentParser:
     exp = kb_sub.add_parser("export", help="print every entry")
     exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
     kb_sub.add_parser("reload", help="validate, then make running assistants reload")
+
+    imp = sub.add_parser("import", help="import data files (the cooperative registry)")
+    imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
+    imp_coops = imp_sub.add_parser(
+        "cooperatives",
+        help="add or update cooperatives from a .csv or .xlsx file",
+        description="Add or update cooperatives from a .csv (UTF-8) or .xlsx file with the "
+        "columns Tên, Mã số, Loại hình, Lĩnh vực, Xã/phường, Địa chỉ, Điện thoại "
+        "[, Trạng thái]. Exit 0 when every row was imported, 1 when some were rejected, "
+        "2 when the file cannot be read.",
+    )
+    imp_coops.add_argument("file", type=Path, metavar="FILE", help=".csv or .xlsx file")
+
+    exp_cmd = sub.add_parser("export", help="export data files (the cooperative registry)")
+    exp_sub = exp_cmd.add_subparsers(dest="export_command", metavar="WHAT", required=True)
+    exp_coops = exp_sub.add_parser(
+        "cooperatives",
+        help="write every cooperative to a .csv or .xlsx file (phones in full: staff only)",
+    )
+    exp_coops.add_argument(
+        "--format", choices=("csv", "xlsx"), default="csv", dest="fmt", help="default: csv"
+    )
+    exp_coops.add_argument(
+        "--output", type=Path, metavar="FILE", help="default: cooperatives.csv or .xlsx here"
+    )
+
+    sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
     return p
 
 
@@ -73,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ask": _ask,
         "eval": _eval,
         "kb": _kb,
+        "import": _import,
+        "export": _export,
+        "demo": _demo,
     }[args.command]
     try:
         return handler(settings, args)
@@ -206,6 +236,74 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
         print("running assistants will reload within a few seconds")
         return 0
     return 2
+
+
+def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
+    """Bring the schema up to date, then run ``await work(session)`` and return its result."""
+    from db import migrate
+    from db.session import create_engine, session_factory
+
+    async def go():  # type: ignore[no-untyped-def]
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine)
+            async with session_factory(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def]
+    """Import ``path``; the report, or ``None`` (after saying why) when the file is unusable."""
+    from datetime import UTC, datetime
+
+    from db.cooperatives import CooperativeFileError, import_cooperatives
+
+    try:
+        return _with_session(
+            settings, lambda s: import_cooperatives(s, path, datetime.now(UTC), actor="cli")
+        )
+    except CooperativeFileError as exc:
+        print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
+        return None
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    report = _import_file(settings, args.file)
+    if report is None:
+        return 2
+    print(report.render())
+    return 1 if report.rejected else 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from db.cooperatives import export_cooperatives
+
+    output = args.output or Path.cwd() / f"cooperatives.{args.fmt}"
+    try:
+        count = _with_session(settings, lambda s: export_cooperatives(s, output, args.fmt))
+    except OSError as exc:
+        print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
+        return 2
+    print(f"Đã xuất {count} hợp tác xã vào {output.resolve()}")
+    print("Tệp có số điện thoại đầy đủ: chỉ dùng nội bộ, không gửi ra ngoài.")
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from db.cooperatives import DEMO_FILE
+
+    report = _import_file(settings, DEMO_FILE)
+    if report is None:
+        return 2
+    print(
+        f"Đã nạp {report.imported} hợp tác xã mẫu (tên có chữ “(demo)”, mã số DEMO-01…) "
+        f"vào cơ sở dữ liệu: {report.created} mới, {report.updated + report.unchanged} đã có."
+    )
+    print("Thử ngay: chạy `coopbot chat`, rồi gõ /dangky và nhập mã số DEMO-01 hoặc tên HTX.")
+    return 1 if report.rejected else 0
 
 
 if __name__ == "__main__":
