@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     exp = kb_sub.add_parser("export", help="print every entry")
     exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
     kb_sub.add_parser("reload", help="validate, then make running assistants reload")
+    sug = kb_sub.add_parser(
+        "suggestions", help="write staff answers marked for the knowledge base as drafts"
+    )
+    sug.add_argument("--output", type=Path, help="folder (default knowledge/drafts)")
 
     imp = sub.add_parser("import", help="import data files (the cooperative registry)")
     imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
@@ -76,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
+
+    aud = sub.add_parser("audit", help="print the audit log of staff actions, newest first")
+    aud.add_argument("--limit", type=int, default=100, help="how many entries (default 100)")
     return p
 
 
@@ -103,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": _import,
         "export": _export,
         "demo": _demo,
+        "audit": _audit,
     }[args.command]
     try:
         return handler(settings, args)
@@ -224,6 +232,8 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
         loaded = load_dir(path)
         print(json.dumps([e.export() for e in loaded.entries], ensure_ascii=False, indent=1))
         return 1 if loaded.problems else 0
+    if args.kb_command == "suggestions":
+        return _kb_suggestions(settings, args)
     if args.kb_command == "reload":
         problems, summary = check_all(path)
         if problems:
@@ -304,6 +314,51 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     )
     print("Thử ngay: chạy `coopbot chat`, rồi gõ /dangky và nhập mã số DEMO-01 hoặc tên HTX.")
     return 1 if report.rejected else 0
+
+
+def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
+    """Run ``work(session)`` on an up-to-date database; returns its result."""
+    from db import migrate
+    from db.session import create_engine, session_factory
+
+    async def go():  # type: ignore[no-untyped-def]
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine)
+            async with session_factory(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _kb_suggestions(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.suggestions import DRAFTS_DIR, draft_entries, write_drafts
+
+    drafts = _with_session(settings, draft_entries)
+    if not drafts:
+        print("no closed ticket is marked for the knowledge base")
+        return 0
+    path = write_drafts(drafts, args.output or DRAFTS_DIR)
+    print(f"{len(drafts)} draft entries written to {path} (unreviewed, not loaded)")
+    return 0
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from db import audit
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await audit.recent(session, args.limit)
+
+    entries = _with_session(settings, work)
+    if not entries:
+        print("the audit log is empty")
+    for e in entries:
+        detail = json.dumps(e.detail, ensure_ascii=False) if e.detail else ""
+        when = e.created_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+        print(f"{when}  {e.actor:28} {e.action:24} {e.target or '-':20} {detail}".rstrip())
+    return 0
 
 
 if __name__ == "__main__":

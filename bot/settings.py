@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,12 +31,20 @@ class Settings:
     telegram_bot_token: str | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
     zalo_bot_token: str | None = None
+    zalo_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    # The public http(s) address of the web app: Zalo file links (and the webhook) use it.
+    public_url: str | None = None
     admins: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     timezone: str = "Asia/Ho_Chi_Minh"
     locale: str = "vi"
     log_level: str = "INFO"
     knowledge_dir: Path | None = None
     contact: str | None = None
+    office_open: time = time(7, 30)
+    office_close: time = time(17, 0)
+    office_days: frozenset[int] = frozenset({1, 2, 3, 4, 5})  # ISO weekdays, Monday = 1
+    staff_chat: tuple[str, str] | None = None  # channel, chat id of one staff group chat
+    ticket_renotify_minutes: int = 120
 
     @property
     def tz(self) -> ZoneInfo:
@@ -62,6 +71,42 @@ def _parse_admins(raw: str) -> frozenset[tuple[str, str]]:
     return frozenset(admins)
 
 
+def _office_hours(hours: str, days: str) -> dict[str, object]:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", hours.strip())
+    if not m or not (0 <= int(m[1]) < 24 and 0 <= int(m[3]) < 24):
+        raise SettingsError("COOPBOT_OFFICE_HOURS: expected opening-closing like 07:30-17:00")
+    opens, closes = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
+    if opens >= closes:
+        raise SettingsError("COOPBOT_OFFICE_HOURS: the office must open before it closes")
+    d = re.fullmatch(r"([1-7])\s*-\s*([1-7])", days.strip())
+    if not d or int(d[1]) > int(d[2]):
+        raise SettingsError(
+            "COOPBOT_OFFICE_DAYS: expected ISO weekdays like 1-5 (Monday to Friday)"
+        )
+    return {
+        "office_open": opens,
+        "office_close": closes,
+        "office_days": frozenset(range(int(d[1]), int(d[2]) + 1)),
+    }
+
+
+def _staff_chat(raw: str | None) -> tuple[str, str] | None:
+    if not raw:
+        return None
+    channel, sep, chat_id = raw.strip().partition(":")
+    if not sep or channel not in ("telegram", "zalo") or not chat_id:
+        raise SettingsError(
+            "COOPBOT_STAFF_CHAT: expected channel:chat_id of one staff group, e.g. telegram:-1001234"
+        )
+    return channel, chat_id
+
+
+def _positive_int(name: str, raw: str) -> int:
+    if not raw.isdigit() or int(raw) <= 0:
+        raise SettingsError(f"{name}: expected a whole number of minutes above 0")
+    return int(raw)
+
+
 def normalise_database_url(url: str) -> str:
     """Return ``url`` with the async driver SQLAlchemy needs (aiosqlite or asyncpg)."""
     url = url.strip()
@@ -75,10 +120,21 @@ def normalise_database_url(url: str) -> str:
     )
 
 
-def _check_base_url(name: str, value: str) -> str:
+def _check_base_url(name: str, value: str, example: str = "https://api.telegram.org/bot") -> str:
     if not re.match(r"^https?://[^\s/]+", value):
-        raise SettingsError(f"{name}: expected an http(s) URL such as https://api.telegram.org/bot")
+        raise SettingsError(f"{name}: expected an http(s) URL such as {example}")
     return value
+
+
+def _check_public_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise SettingsError(
+            "COOPBOT_PUBLIC_URL: expected the public http(s) address of the web server, "
+            "such as https://bot.example.vn"
+        )
+    return value.rstrip("/")
 
 
 def _check_token(name: str, value: str | None) -> str | None:
@@ -137,10 +193,24 @@ def load_settings(
             "TELEGRAM_BASE_URL", get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot") or ""
         ),
         zalo_bot_token=_check_token("ZALO_BOT_TOKEN", get("ZALO_BOT_TOKEN")),
+        zalo_base_url=_check_base_url(
+            "ZALO_BASE_URL",
+            get("ZALO_BASE_URL", "https://bot-api.zaloplatforms.com/bot") or "",
+            "https://bot-api.zaloplatforms.com/bot",
+        ),
+        public_url=_check_public_url(get("COOPBOT_PUBLIC_URL")),
         admins=_parse_admins(get("COOPBOT_ADMINS", "") or ""),
         timezone=timezone,
         locale=locale,
         log_level=log_level,
         knowledge_dir=Path(knowledge_dir) if knowledge_dir else None,
         contact=get("COOPBOT_CONTACT"),
+        **_office_hours(
+            get("COOPBOT_OFFICE_HOURS", "07:30-17:00") or "",
+            get("COOPBOT_OFFICE_DAYS", "1-5") or "",
+        ),
+        staff_chat=_staff_chat(get("COOPBOT_STAFF_CHAT")),
+        ticket_renotify_minutes=_positive_int(
+            "COOPBOT_TICKET_RENOTIFY_MINUTES", get("COOPBOT_TICKET_RENOTIFY_MINUTES", "120") or ""
+        ),
     )

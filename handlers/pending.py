@@ -8,31 +8,7 @@ from handlers.router import Router
 from handlers.types import Reply
 
 
-def contact_details(ctx: Context) -> str:
-    if ctx.settings.contact:
-        return ctx.t("Liên hệ Liên minh HTX tỉnh: {contact}", contact=ctx.settings.contact)
-    return ctx.t(
-        "Anh/chị có thể liên hệ trực tiếp văn phòng Liên minh HTX tỉnh Lào Cai "
-        "trong giờ hành chính."
-    )
-
-
 def register(router: Router) -> None:
-    @router.command("lienhe", "contact", description=N_("Nhắn cán bộ Liên minh HTX"))
-    async def contact(ctx: Context, _: str) -> Reply:
-        return Reply(
-            ctx.t(
-                "Chức năng chuyển tin nhắn cho cán bộ đang được hoàn thiện. Câu hỏi anh/chị "
-                "đã gửi mà tôi chưa trả lời được đều được lưu lại để cán bộ xem."
-            )
-            + "\n"
-            + contact_details(ctx)
-        )
-
-    @router.action("contact")
-    async def contact_button(ctx: Context, _: str) -> Reply:
-        return await contact(ctx, "")
-
     @router.command("baocao", "report", description=N_("Gửi báo cáo tháng của HTX"))
     async def report(ctx: Context, _: str) -> Reply:
         return Reply(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import members, notices, pending, qa, start
+from handlers import members, notices, pending, qa, start, tickets
 from handlers.router import Router
 
 
@@ -11,6 +11,7 @@ def build_router() -> Router:
     start.register(router)  # /start /help /menu /ngonngu /huy
     notices.register(router)  # /tatthongbao /batthongbao
     members.register(router)  # /dangky /hoptacxa /xoadulieu; staff /duyet; admin /quyen
-    pending.register(router)  # features still being built: /lienhe /baocao /sukien
+    tickets.register(router)  # /lienhe; staff /vecho; ticket buttons
+    pending.register(router)  # features still being built: /baocao /sukien
     qa.register(router)  # free text → knowledge base; /chuahoi for staff
     return router

@@ -20,6 +20,8 @@ class Incoming:
     # True when the channel shows buttons as a numbered list (console, Zalo): a bare
     # number then presses the button with that number.
     numbered_buttons: bool = False
+    # Something other than text was sent: "image", "sticker", "voice", "file" or "other".
+    media: str | None = None
 
 
 @dataclass(frozen=True)

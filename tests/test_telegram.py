@@ -443,3 +443,24 @@ async def test_outbox_is_delivered_and_a_blocked_recipient_is_marked(
     sent = len(tg.api.sent())
     assert await tg.channel.deliver_outbox() == 0  # nothing is sent twice
     assert len(tg.api.sent()) == sent
+
+
+async def test_ticket_round_trip_between_a_telegram_member_and_console_staff(
+    tg: Bot, small_app: App
+) -> None:
+    from db.models import Ticket
+    from tests.conftest import Chat
+
+    boss = Chat(small_app, "boss")  # an admin on the console
+    await boss.send("/start")
+    await tg.send(message_update(LAN, "/lienhe HTX em cần hỏi về thuế"))
+    assert "yêu cầu #" in tg.api.texts(LAN)[-1]
+    async with small_app.conversation.sessions() as s:
+        ticket = (await s.execute(select(Ticket))).scalar_one()
+    await boss.send(action=f"tk:ans:{ticket.id}")
+    await boss.send("Chị mang hồ sơ lên văn phòng Liên minh nhé.")
+    assert await tg.channel.deliver_outbox() == 1
+    assert "Chị mang hồ sơ lên văn phòng" in tg.api.texts(LAN)[-1]
+    button = tg.api.sent()[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await tg.send(callback_update(LAN, button), message_update(LAN, "Dạ em cảm ơn"))
+    assert "Đã chuyển cho cán bộ" in tg.api.texts(LAN)[-1]
