@@ -177,7 +177,7 @@ async def open_ticket(ctx: Context, question: str) -> Reply:
             sender_member_id=ctx.member.id,
             text=question,
             created_at=now,
-        )  # fmt: skip
+        )
     )
     await notify_staff(ctx, ticket, ctx.member)
     ctx.start_flow(MEMBER_FLOW, {"ticket": ticket.id})
@@ -265,7 +265,7 @@ def register(router: Router) -> None:
                 sender_member_id=ctx.member.id,
                 text=text,
                 created_at=now,
-            )  # fmt: skip
+            )
         )
         ticket.updated_at = now
         claimer = await ctx.session.get(Member, ticket.claimed_by) if ticket.claimed_by else None
@@ -352,7 +352,7 @@ def register(router: Router) -> None:
                 "Anh/chị gõ câu trả lời cho yêu cầu #{id}:\n{question}",
                 id=ticket.id,
                 question=ticket.question,
-            )  # fmt: skip
+            )
         )
 
     @router.flow(STAFF_FLOW)
@@ -372,7 +372,7 @@ def register(router: Router) -> None:
                 sender_member_id=ctx.member.id,
                 text=text,
                 created_at=now,
-            )  # fmt: skip
+            )
         )
         ticket.status, ticket.updated_at = TICKET_ANSWERED, now
         ctx.end_flow()
