@@ -165,7 +165,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-TICKET_OPEN, TICKET_CLAIMED, TICKET_ANSWERED, TICKET_CLOSED = "open", "claimed", "answered", "closed"
+TICKET_OPEN, TICKET_CLAIMED, TICKET_ANSWERED, TICKET_CLOSED = (
+    "open",
+    "claimed",
+    "answered",
+    "closed",
+)
 
 
 class Ticket(Base):
@@ -205,3 +210,76 @@ class TicketMessage(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- monthly status reports --------------------------------------------------------------
+
+PERIOD_OPEN, PERIOD_CLOSED = "open", "closed"
+
+
+class ReportPeriod(Base):
+    """A month being reported, e.g. "2026-11"; opened on the 1st of the next month."""
+
+    __tablename__ = "report_periods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
+    status: Mapped[str] = mapped_column(String(16), default=PERIOD_OPEN)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_by: Mapped[str] = mapped_column(String(96))  # "schedule" or channel:user_id
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReportPrompt(Base):
+    """One prompt or reminder sent to one representative: the schedule never sends the same
+    one twice, and after downtime it knows what is still due."""
+
+    __tablename__ = "report_prompts"
+    __table_args__ = (
+        UniqueConstraint("period", "member_id", "kind", name="uq_report_prompts_once"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    cooperative_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("cooperatives.id", ondelete="CASCADE")
+    )
+    member_id: Mapped[int] = mapped_column(Integer, ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # open, remind1, remind2, done
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Report(Base):
+    """A cooperative's submitted report for a period (the latest version)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("period", "cooperative_id", name="uq_reports_period_coop"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    cooperative_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("cooperatives.id", ondelete="CASCADE")
+    )
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_by: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("members.id", ondelete="SET NULL")
+    )
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportVersion(Base):
+    """Every submitted version of a report (corrections keep the earlier ones)."""
+
+    __tablename__ = "report_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_by: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("members.id", ondelete="SET NULL")
+    )
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)

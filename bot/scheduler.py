@@ -1,0 +1,51 @@
+"""Periodic jobs: the monthly report cycle, reminders, ticket re-notification, scheduled
+broadcasts and event reminders.
+
+Every job is idempotent and keeps its state in the database, so it catches up after downtime
+and several workers may run it. A job is ``async def job(app, now) -> None``; add it to
+:data:`JOBS`. The runner calls :func:`run_scheduler`; tests call :func:`run_due_jobs`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("coopbot.scheduler")
+
+Job = Callable[["App", datetime], Awaitable[None]]
+
+
+async def _renotify_tickets(app: App, now: datetime) -> None:
+    from handlers.tickets import renotify_stale
+
+    conv = app.conversation
+    await renotify_stale(conv.sessions, conv.translations, conv.settings, now)
+
+
+JOBS: list[tuple[str, Job]] = [("tickets.renotify", _renotify_tickets)]
+
+
+async def run_due_jobs(app: App, now: datetime) -> None:
+    """Run every job once; a failing job is logged and does not stop the others."""
+    for name, job in JOBS:
+        try:
+            await job(app, now)
+        except Exception:
+            log.exception("scheduled job %s failed", name)
+
+
+async def run_scheduler(app: App, stop: asyncio.Event, interval: float = 60.0) -> None:
+    """Run the jobs every ``interval`` seconds until ``stop`` is set."""
+    while not stop.is_set():
+        await run_due_jobs(app, app.conversation.clock())
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass
