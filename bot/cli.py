@@ -116,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(settings, args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 def _kb_store(settings: Settings):  # type: ignore[no-untyped-def]

@@ -133,7 +133,31 @@ ABBREVIATIONS: dict[str, str] = {
     "trc": "trước",
     "wa": "quá",
     "lq": "liên quan",
+    "hs": "hồ sơ",
+    "kq": "kết quả",
+    "slv": "sáng lập viên",
+    "sx": "sản xuất",
+    "sxkd": "sản xuất kinh doanh",
+    "ht": "hỗ trợ",
+    "tl": "thành lập",
+    "vn": "việt nam",
+    "tq": "trung quốc",
+    "ak": "à",
+    "ah": "à",
+    "dkkd": "đăng ký kinh doanh",
+    "cty": "công ty",
+    "bhxh": "bảo hiểm xã hội",
+    "bhyt": "bảo hiểm y tế",
+    "tp": "thành phố",
+    "nsnn": "ngân sách nhà nước",
+    "ql": "quản lý",
+    "hdqt": "hội đồng quản trị",
+    "bks": "ban kiểm soát",
+    "dhtv": "đại hội thành viên",
 }
+# A number glued to a unit: "16t" (tuổi), "46tr" (triệu), "500k" (nghìn), "2ty" (tỷ).
+_UNITS = {"t": "tuổi", "tr": "triệu", "k": "nghìn", "ty": "tỷ"}
+_GLUED = re.compile(r"^(\d+)([a-zđ]+)$|^([a-zđ]+)(\d+)$")
 
 # Teen-code letter swaps at the start of a word: "fai" → "phai", "wa" → "qua".
 _LEADING_SWAPS = (("f", "ph"), ("w", "qu"), ("j", "gi"), ("z", "d"))
@@ -159,10 +183,22 @@ def _expand(toned: str, folded: str, typed: bool) -> list[Token]:
     return [Token(toned, folded, typed)]
 
 
+def _unglue(toned: str, folded: str) -> list[tuple[str, str]]:
+    """``"nq12"`` → ``nq``, ``12``; ``"16t"`` → ``16``, ``tuổi``."""
+    m = _GLUED.match(folded)
+    if not m or toned != folded:
+        return [(toned, folded)]
+    if m.group(1):
+        unit = _UNITS.get(m.group(2))
+        rest = syllables(unit) if unit else [(m.group(2), m.group(2))]
+        return [(m.group(1), m.group(1)), *rest]
+    return [(m.group(3), m.group(3)), (m.group(4), m.group(4))]
+
+
 def tokenize(text: str) -> list[Token]:
     """Normalise ``text`` into tokens with abbreviations expanded."""
     out: list[Token] = []
     for toned, folded in syllables(text):
-        typed = toned != folded
-        out.extend(_expand(toned, folded, typed))
+        for t, f in _unglue(toned, folded):
+            out.extend(_expand(t, f, t != f))
     return out

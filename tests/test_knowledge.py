@@ -15,8 +15,8 @@ FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
 
 # (accuracy in scope, rejection out of scope) each set must keep. The target is
 # (0.95, 0.90) on both sets: the dev set meets it; on our own, harder set the floor is the
-# level measured when this test was written (0.899 / 0.913), so a change can only improve it.
-FLOORS = {"own": (0.89, 0.90), "dev": (0.95, 0.90)}
+# level measured when this test was last raised (0.911 / 0.913), so a change can only improve it.
+FLOORS = {"own": (0.90, 0.90), "dev": (0.95, 0.90)}
 
 
 def test_real_knowledge_base_is_valid() -> None:

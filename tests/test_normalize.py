@@ -43,3 +43,10 @@ def test_punctuation_is_dropped_numbers_kept() -> None:
     assert [t.folded for t in tokenize("NQ 12/2018/NQ-HĐND?")] == [
         "nghi", "quyet", "12", "2018", "nghi", "quyet", "hoi", "dong", "nhan", "dan",
     ]  # fmt: skip
+
+
+def test_numbers_glued_to_words_are_split() -> None:
+    assert [t.folded for t in tokenize("nq12")] == ["nghi", "quyet", "12"]
+    assert [t.folded for t in tokenize("e 16t")] == ["em", "16", "tuoi"]
+    assert [t.folded for t in tokenize("46tr")] == ["46", "trieu"]
+    assert [t.folded for t in tokenize("hs dk slv")][:2] == ["ho", "so"]
