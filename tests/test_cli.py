@@ -109,3 +109,21 @@ def test_kb_check_reports_problems(tmp_path: Path, broken: str) -> None:
     out = run(["kb", "check"], tmp_path, COOPBOT_KNOWLEDGE_DIR=str(kb))
     assert out.returncode == 1
     assert ("htx.nowhere" if broken == "dangling" else "at most 700") in out.stdout
+
+
+def test_console_users_link_and_approve_through_the_outbox(tmp_path: Path) -> None:
+    env = {"COOPBOT_ADMINS": "console:boss", "COOPBOT_KNOWLEDGE_DIR": str(FIXTURE_KB)}
+    assert run(["demo"], tmp_path, **env).returncode == 0
+    out = run(["chat", "--as", "boss"], tmp_path, stdin="/start\n", **env)
+    assert out.returncode == 0
+    out = run(
+        ["chat", "--as", "acc"], tmp_path, stdin="/dangky\nDEMO-01\n1\n2\n0900000001\n", **env
+    )
+    assert "cán bộ sẽ duyệt" in out.stdout, out.stdout
+    out = run(["chat", "--as", "boss"], tmp_path, stdin="/hoptacxa\n1\n", **env)
+    assert "Yêu cầu liên kết tài khoản" in out.stdout and "090****001" in out.stdout
+    assert "Đã duyệt liên kết" in out.stdout, out.stdout
+    out = run(["chat", "--as", "acc"], tmp_path, stdin="/hoptacxa\n", **env)
+    assert "Cán bộ đã duyệt" in out.stdout and "DEMO-01" in out.stdout
+    audit = run(["audit"], tmp_path, **env)
+    assert "link_approved" in audit.stdout and "console:boss" in audit.stdout
