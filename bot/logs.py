@@ -9,7 +9,9 @@ import re
 import sys
 from datetime import UTC, datetime
 
-_TOKEN = re.compile(r"(bot)?\d{5,}:[A-Za-z0-9_\-]{20,}")
+# Telegram tokens are <digits>:<35 characters>; Zalo tokens <bot_id>:<secret>, where the id
+# may be hexadecimal.
+_TOKEN = re.compile(r"(?<![A-Za-z0-9])(bot)?[A-Za-z0-9]{5,}:[A-Za-z0-9_\-]{20,}")
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
 
 

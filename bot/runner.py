@@ -1,8 +1,12 @@
 """``coopbot run``: start the channels whose tokens are set and run until SIGINT/SIGTERM.
 
-Telegram runs by long polling, or with ``--webhook`` behind the ASGI app (uvicorn), which
-also answers ``GET /healthz``; ``--listen`` without ``--webhook`` serves only the health check
-next to polling. Stopping finishes the updates in progress, then closes the database.
+Telegram (``TELEGRAM_BOT_TOKEN``) and Zalo (``ZALO_BOT_TOKEN``) run by long polling, or with
+``--webhook`` behind the one ASGI app (uvicorn) at ``/telegram/webhook`` and ``/zalo/webhook``,
+which also answers ``GET /healthz``; ``--listen`` without ``--webhook`` serves only the health
+check next to polling. With Zalo and a public URL (``--public-url`` or ``COOPBOT_PUBLIC_URL``)
+the app also serves the signed file links Zalo members receive (``GET /files/<token>``), so it
+is started even when polling. Stopping finishes the updates in progress, then closes the
+database.
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, build_channel, webhook_url
+from bot.channels.zalo import ZaloChannel, ZaloError, ZaloUnauthorized
+from bot.channels.zalo import build_channel as build_zalo_channel
+from bot.channels.zalo import webhook_url as zalo_webhook_url
 from bot.logs import log_event
+from bot.scheduler import run_scheduler
 from bot.settings import Settings
-from bot.web import Webhook, create_web_app
+from bot.web import FileLinks, Webhook, create_web_app
 from knowledge.base import KnowledgeStore
 
 log = logging.getLogger("coopbot.runner")
@@ -80,7 +88,7 @@ async def _unless_stopped(aw: Awaitable[T], stop: asyncio.Event) -> tuple[bool, 
 async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Namespace) -> int:
     """Run until a signal arrives; returns the exit code."""
     use_webhook = bool(getattr(args, "webhook", False))
-    public_url = getattr(args, "public_url", None)
+    public_url = getattr(args, "public_url", None) or settings.public_url
     listen = getattr(args, "listen", None)
     if use_webhook and not public_url:
         print("coopbot run: --webhook needs --public-url https://…", file=sys.stderr)
@@ -90,41 +98,74 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
     except ValueError as exc:
         print(f"coopbot run: {exc}", file=sys.stderr)
         return 2
-    if not settings.telegram_bot_token:
-        print("coopbot run: the Zalo channel is not available yet; set TELEGRAM_BOT_TOKEN.")
+    if not (settings.telegram_bot_token or settings.zalo_bot_token):
+        print(
+            "coopbot run: no channel to start; set TELEGRAM_BOT_TOKEN and/or ZALO_BOT_TOKEN.",
+            file=sys.stderr,
+        )
         return 2
 
     app = build_app(settings, kb)
     stop = asyncio.Event()
     channel: TelegramChannel | None = None
+    zalo: ZaloChannel | None = None
     server: _Server | None = None
     server_task: asyncio.Task[Any] | None = None
+    scheduler_task: asyncio.Task[Any] | None = None
+    # Zalo cannot upload files: it links to them, served by the web app at the public URL.
+    files = (
+        FileLinks.from_secret(settings.zalo_bot_token, public_url)
+        if settings.zalo_bot_token and public_url
+        else None
+    )
     with _stop_on_signals(stop):
         try:
             await app.upgrade_database()
-            channel = build_channel(app.conversation)
-            try:
-                started, _ = await _unless_stopped(channel.initialize(), stop)
-                if not started:
-                    return 0
-                hooks: list[Webhook] = []
-                if use_webhook:
-                    await channel.start_webhook(public_url)
-                    hooks.append(channel.webhook())
-                    log_event(log, "telegram webhook registered", url=webhook_url(public_url))
-                else:
-                    await channel.start_polling()
-                    log_event(log, "telegram polling started", bot=channel.bot.username)
-            except InvalidToken:
-                print("coopbot run: Telegram rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
-                return 1
-            except TelegramError as exc:
-                print(f"coopbot run: Telegram refused to start: {exc}", file=sys.stderr)
-                return 1
-            if use_webhook or listen:
-                server = _web_server(app, hooks, host, port)
+            hooks: list[Webhook] = []
+            if settings.telegram_bot_token:
+                channel = build_channel(app.conversation)
+                try:
+                    started, _ = await _unless_stopped(channel.initialize(), stop)
+                    if not started:
+                        return 0
+                    if use_webhook:
+                        await channel.start_webhook(public_url)
+                        hooks.append(channel.webhook())
+                        log_event(log, "telegram webhook registered", url=webhook_url(public_url))
+                    else:
+                        await channel.start_polling()
+                        log_event(log, "telegram polling started", bot=channel.bot.username)
+                except InvalidToken:
+                    print("coopbot run: Telegram rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
+                    return 1
+                except TelegramError as exc:
+                    print(f"coopbot run: Telegram refused to start: {exc}", file=sys.stderr)
+                    return 1
+            if settings.zalo_bot_token:
+                zalo = build_zalo_channel(app.conversation, files=files)
+                try:
+                    started, _ = await _unless_stopped(zalo.initialize(), stop)
+                    if not started:
+                        return 0
+                    if use_webhook:
+                        await zalo.start_webhook(public_url)
+                        hooks.append(zalo.webhook())
+                        log_event(log, "zalo webhook registered", url=zalo_webhook_url(public_url))
+                    else:
+                        await zalo.start_polling()
+                        log_event(log, "zalo polling started", bot=zalo.bot_name)
+                except ZaloUnauthorized:
+                    print("coopbot run: Zalo rejected ZALO_BOT_TOKEN", file=sys.stderr)
+                    return 1
+                except ZaloError as exc:  # its message never contains the token
+                    print(f"coopbot run: Zalo refused to start: {exc}", file=sys.stderr)
+                    return 1
+            if use_webhook or listen or files is not None:
+                server = _web_server(app, hooks, host, port, files)
                 server_task = asyncio.create_task(server.serve())
                 log_event(log, "web server listening", host=host, port=port)
+            # Report cycle, reminders, ticket re-notification, scheduled broadcasts.
+            scheduler_task = asyncio.create_task(run_scheduler(app, stop))
             waiters = [asyncio.ensure_future(stop.wait())]
             if server_task is not None:
                 waiters.append(server_task)  # the server dying (port taken) ends the run
@@ -132,20 +173,28 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
             waiters[0].cancel()
             log.info("stopping")
         finally:
+            if scheduler_task is not None:
+                scheduler_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await scheduler_task
             if server is not None and server_task is not None:
                 server.should_exit = True
                 with contextlib.suppress(Exception, SystemExit):
                     await server_task
             if channel is not None:
                 await channel.stop()
+            if zalo is not None:
+                await zalo.stop()
             await app.close()
     if server_task is not None and server_task.done() and not stop.is_set():
         return 1
     return 0
 
 
-def _web_server(app: App, hooks: list[Webhook], host: str, port: int) -> _Server:
-    web = create_web_app(app.engine, app.kb, hooks)
+def _web_server(
+    app: App, hooks: list[Webhook], host: str, port: int, files: FileLinks | None = None
+) -> _Server:
+    web = create_web_app(app.engine, app.kb, hooks, files)
     config = uvicorn.Config(
         web,
         host=host,

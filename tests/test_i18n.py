@@ -47,8 +47,8 @@ def test_placeholders_survive_translation() -> None:
     with catalog_path("en").open("rb") as fh:
         catalog = read_po(fh, locale="en")
     for msg in catalog:
-        if not msg.id or isinstance(msg.id, tuple):
-            continue
+        if not msg.id or isinstance(msg.id, tuple) or not msg.string:
+            continue  # untranslated messages are the other test's business
         assert set(re.findall(r"\{\w+\}", msg.id)) == set(re.findall(r"\{\w+\}", msg.string)), (
             msg.id
         )
