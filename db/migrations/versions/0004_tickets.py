@@ -21,12 +21,18 @@ def upgrade() -> None:
         "tickets",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column(
-            "member_id", sa.Integer(), sa.ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+            "member_id",
+            sa.Integer(),
+            sa.ForeignKey("members.id", ondelete="SET NULL"),
+            nullable=True,
         ),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("question", sa.Text(), nullable=False),
         sa.Column(
-            "claimed_by", sa.Integer(), sa.ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+            "claimed_by",
+            sa.Integer(),
+            sa.ForeignKey("members.id", ondelete="SET NULL"),
+            nullable=True,
         ),
         sa.Column("suggest_kb", sa.Boolean(), nullable=False),
         sa.Column("undeliverable", sa.Boolean(), nullable=False),
@@ -41,7 +47,10 @@ def upgrade() -> None:
         "ticket_messages",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column(
-            "ticket_id", sa.Integer(), sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+            "ticket_id",
+            sa.Integer(),
+            sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("sender", sa.String(8), nullable=False),
         sa.Column(
