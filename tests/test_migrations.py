@@ -12,7 +12,14 @@ async def test_schema_is_at_head_and_upgrade_is_idempotent(database_url: str) ->
         assert before == after == migrate.head_revision()
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-        assert {"members", "questions", "cooperatives", "audit_log", "outbox", "alembic_version"} <= tables
+        assert {
+            "members",
+            "questions",
+            "cooperatives",
+            "audit_log",
+            "outbox",
+            "alembic_version",
+        } <= tables
     finally:
         await engine.dispose()
 
