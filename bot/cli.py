@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
         "2 when the file cannot be read.",
     )
     imp_coops.add_argument("file", type=Path, metavar="FILE", help=".csv or .xlsx file")
+    imp_events = imp_sub.add_parser(
+        "events",
+        help="add or update trade events from a .csv or .xlsx file",
+        description="Add or update events (same title and start: updated) from a .csv (UTF-8) "
+        "or .xlsx file with the columns Tên sự kiện, Bắt đầu [, Kết thúc, Hạn đăng ký, Địa "
+        "điểm, Mô tả, Liên hệ, Đường dẫn, Thẻ] (or title, start, end, deadline, place, "
+        "description, contact, link, tags); dates like 20/11/2026 or 20/11/2026 08:00. Exit 0 "
+        "when every row was imported, 1 when some were rejected, 2 when the file is unusable.",
+    )
+    imp_events.add_argument("file", type=Path, metavar="FILE", help=".csv or .xlsx file")
 
     exp_cmd = sub.add_parser("export", help="export data files (the cooperative registry)")
     exp_sub = exp_cmd.add_subparsers(dest="export_command", metavar="WHAT", required=True)
@@ -78,6 +88,24 @@ def _parser() -> argparse.ArgumentParser:
     exp_coops.add_argument(
         "--output", type=Path, metavar="FILE", help="default: cooperatives.csv or .xlsx here"
     )
+
+    exp_reports = exp_sub.add_parser(
+        "reports", help="write a period's monthly reports to a .xlsx or .csv file"
+    )
+    exp_reports.add_argument("--period", required=True, help="the month reported, e.g. 2026-11")
+    exp_reports.add_argument(
+        "--format", choices=("csv", "xlsx"), default="xlsx", dest="fmt", help="default: xlsx"
+    )
+    exp_reports.add_argument(
+        "--output", type=Path, metavar="FILE", help="default: bao-cao-PERIOD.xlsx or .csv here"
+    )
+
+    rep = sub.add_parser("reports", help="monthly report commands")
+    rep_sub = rep.add_subparsers(dest="reports_command", metavar="REPORTS_COMMAND", required=True)
+    rep_open = rep_sub.add_parser(
+        "open", help="open a period by hand and prompt every cooperative's representatives"
+    )
+    rep_open.add_argument("period", help="the month reported, e.g. 2026-11")
 
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
 
@@ -109,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "kb": _kb,
         "import": _import,
         "export": _export,
+        "reports": _reports,
         "demo": _demo,
         "audit": _audit,
     }[args.command]
@@ -283,7 +312,25 @@ def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def
         return None
 
 
+def _import_events(settings: Settings, path: Path) -> int:
+    from datetime import UTC, datetime
+
+    from db.events import EventFileError, import_events
+
+    try:
+        report = _with_session(
+            settings, lambda s: import_events(s, path, datetime.now(UTC), settings.tz, actor="cli")
+        )
+    except EventFileError as exc:
+        print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
+        return 2
+    print(report.render())
+    return 1 if report.rejected else 0
+
+
 def _import(settings: Settings, args: argparse.Namespace) -> int:
+    if args.import_command == "events":
+        return _import_events(settings, args.file)
     report = _import_file(settings, args.file)
     if report is None:
         return 2
@@ -292,6 +339,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
+    if args.export_command == "reports":
+        return _export_reports(settings, args)
     from db.cooperatives import export_cooperatives
 
     output = args.output or Path.cwd() / f"cooperatives.{args.fmt}"
@@ -361,6 +410,63 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         detail = json.dumps(e.detail, ensure_ascii=False) if e.detail else ""
         when = e.created_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
         print(f"{when}  {e.actor:28} {e.action:24} {e.target or '-':20} {detail}".rstrip())
+    return 0
+
+
+def _export_reports(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.i18n import Translations
+    from bot.settings import SUPPORTED_LOCALES
+    from db.reports import export_reports, parse_period
+    from knowledge.forms import monthly_report
+
+    period = parse_period(args.period)
+    if period is None:
+        print(f"coopbot: “{args.period}” is not a month (e.g. 2026-11)", file=sys.stderr)
+        return 2
+    output = args.output or Path.cwd() / f"bao-cao-{period}.{args.fmt}"
+    t = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await export_reports(session, monthly_report(), period, output, args.fmt, t)
+
+    try:
+        count = _with_session(settings, work)
+    except OSError as exc:
+        print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
+        return 2
+    print(f"Đã xuất báo cáo tháng {period} của {count} hợp tác xã vào {output.resolve()}")
+    return 0
+
+
+def _reports(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.i18n import Translations
+    from bot.settings import SUPPORTED_LOCALES
+    from db import audit
+    from db.reports import ReportSchedule, calendar_of, open_period, parse_period, send_due_prompts
+    from knowledge.forms import monthly_report
+
+    period = parse_period(args.period)
+    if period is None:
+        print(f"coopbot: “{args.period}” is not a month (e.g. 2026-11)", file=sys.stderr)
+        return 2
+    translations = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        now = datetime.now(UTC)
+        row, changed = await open_period(session, period, now, "cli")
+        cal = calendar_of(row, ReportSchedule.from_env(), settings.tz)
+        n = len(monthly_report().applicable({}))
+        sent = await send_due_prompts(session, translations, row, cal, now, n)
+        if changed:
+            audit.record(session, "cli", "open_report_period", now, period, {"prompts": sent})
+        await session.commit()
+        return changed, sent, cal.deadline
+
+    changed, sent, deadline = _with_session(settings, work)
+    state = "opened" if changed else "already open"
+    print(f"period {period} {state}; {sent} prompts queued; deadline {deadline.isoformat()}")
     return 0
 
 

@@ -32,6 +32,33 @@ async def _renotify_tickets(app: App, now: datetime) -> None:
 JOBS: list[tuple[str, Job]] = [("tickets.renotify", _renotify_tickets)]
 
 
+async def _report_cycle(app: App, now: datetime) -> None:
+    from handlers.reports import run_report_cycle
+
+    conv = app.conversation
+    await run_report_cycle(conv.sessions, conv.translations, now)
+
+
+JOBS.append(("reports.cycle", _report_cycle))
+
+
+async def _start_scheduled_broadcasts(app: App, now: datetime) -> None:
+    from handlers.broadcasts import start_due
+
+    await start_due(app.conversation.sessions, app.conversation.translations, now)
+
+
+async def _remind_events(app: App, now: datetime) -> None:
+    from handlers.events import send_reminders
+
+    conv = app.conversation
+    await send_reminders(conv.sessions, conv.translations, conv.settings, now)
+
+
+JOBS.append(("broadcasts.start_due", _start_scheduled_broadcasts))
+JOBS.append(("events.remind", _remind_events))
+
+
 async def run_due_jobs(app: App, now: datetime) -> None:
     """Run every job once; a failing job is logged and does not stop the others."""
     for name, job in JOBS:

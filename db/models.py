@@ -283,3 +283,86 @@ class ReportVersion(Base):
         Integer, ForeignKey("members.id", ondelete="SET NULL")
     )
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- trade events and broadcasts ---------------------------------------------------------
+
+
+class Event(Base):
+    """A trade event (fair, training, conference) kept by staff and shown with /sukien.
+    A start or end typed without a time is stored as local midnight and shown as a day."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(String(255))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    register_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact: Mapped[str | None] = mapped_column(String(255))
+    link: Mapped[str | None] = mapped_column(String(512))
+    tags: Mapped[list[str] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(96))  # channel:user_id, or "cli"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EventReminder(Base):
+    """A member asked to be reminded of an event; ``sent_at`` is set once, when it goes out."""
+
+    __tablename__ = "event_reminders"
+    __table_args__ = (UniqueConstraint("event_id", "member_id", name="uq_event_reminders_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(Integer, ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+BROADCAST_SCHEDULED, BROADCAST_SENDING, BROADCAST_DONE, BROADCAST_CANCELLED = (
+    "scheduled",
+    "sending",
+    "done",
+    "cancelled",
+)
+
+
+class Broadcast(Base):
+    """A notice from staff to an audience; its recipients are outbox rows with its id."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("events.id", ondelete="SET NULL")
+    )
+    audience: Mapped[str] = mapped_column(String(16))  # all, sector, commune, kind, noreport
+    audience_value: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_by: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("members.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    # The staff member's progress message (edited as sending goes) and when it was last shown.
+    progress_message_id: Mapped[str | None] = mapped_column(String(64))
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Columns the delivery engine (db/broadcasts.py) adds to OutboxMessage. Rows of a broadcast
+# start as "queued" (not "pending"), so the simple outbox never picks them up.
+OutboxMessage.broadcast_id = mapped_column(  # type: ignore[attr-defined]
+    Integer, ForeignKey("broadcasts.id", ondelete="CASCADE"), nullable=True, index=True
+)
+OutboxMessage.claim_token = mapped_column(String(32), nullable=True)  # type: ignore[attr-defined]
+OutboxMessage.claimed_at = mapped_column(UTCDateTime, nullable=True)  # type: ignore[attr-defined]
+OutboxMessage.next_attempt_at = mapped_column(UTCDateTime, nullable=True)  # type: ignore[attr-defined]

@@ -44,6 +44,8 @@ def answer_reply(ctx: Context, entry: Entry, question_id: int | None) -> Reply:
         buttons.append((Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:dn:{question_id}")))
     followups = [e for e in (ctx.kb.get(f) for f in entry.followups) if e and e.scope == "in"]
     buttons.extend((Button(e.title, f"kb:{e.id}"),) for e in followups)
+    if entry.id == "bot.events" or entry.id.startswith("event."):
+        buttons.append((Button(ctx.t("Xem sự kiện sắp tới"), "ev:list"),))  # handlers/events.py
     return Reply(text, tuple(buttons))
 
 

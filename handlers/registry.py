@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import members, notices, pending, qa, start, tickets
+from handlers import broadcasts, events, members, notices, pending, qa, reports, start, tickets
 from handlers.router import Router
 
 
@@ -12,6 +12,9 @@ def build_router() -> Router:
     notices.register(router)  # /tatthongbao /batthongbao
     members.register(router)  # /dangky /hoptacxa /xoadulieu; staff /duyet; admin /quyen
     tickets.register(router)  # /lienhe; staff /vecho; ticket buttons
-    pending.register(router)  # features still being built: /baocao /sukien
+    reports.register(router)  # /baocao /quay; staff /mobaocao /tiendo /xuat /bieudo
+    events.register(router)  # /sukien, reminders; staff /themsukien
+    broadcasts.register(router)  # staff /thongbao /huythongbao
+    pending.register(router)  # features still being built: none at the moment
     qa.register(router)  # free text → knowledge base; /chuahoi for staff
     return router

@@ -18,6 +18,7 @@ bot answers only commands and mentions of its username.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import html
@@ -69,6 +70,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.logs import log_event, user_hash
 from bot.web import Webhook
 from db import outbox
+from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
 from db.queries import mark_unreachable
 from handlers.core import Conversation
 from handlers.types import Incoming, Outcome, Reply
@@ -567,8 +569,23 @@ class TelegramChannel:
 
     def start_outbox(self, interval: float = 2.0) -> None:
         self._outbox_task = asyncio.create_task(self._outbox_loop(interval))
+        self.broadcasts = self.broadcast_engine()
+        self._broadcast_task = asyncio.create_task(self.broadcasts.run())
+
+    def broadcast_engine(self, **options: Any) -> DeliveryEngine:
+        """The delivery engine of broadcasts to Telegram members (db/broadcasts.py)."""
+        conv = self.conversation
+        return DeliveryEngine(
+            conv.sessions, [TelegramSender(self)], conv.translations, clock=conv.clock, **options
+        )
 
     async def stop(self) -> None:
+        engine = getattr(self, "broadcasts", None)
+        if engine is not None:  # finish the wave in flight: no row is left "sending"
+            engine.stop()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._broadcast_task), timeout=10)
+            self._broadcast_task.cancel()
         task = getattr(self, "_outbox_task", None)
         if task is not None:
             task.cancel()
@@ -728,6 +745,52 @@ class TelegramChannel:
             await self.bot.send_photo(chat_id, data, **common)
         else:
             await self.bot.send_document(chat_id, data, **common)
+
+
+class TelegramSender:
+    """Sends broadcast rows for the delivery engine: Telegram errors become the engine's
+    (Forbidden → Blocked, RetryAfter → RateLimited, a time-out → Uncertain, other network
+    errors → Transient; BadRequest fails the row). Messages still go through the channel's
+    :class:`TelegramLimiter`, shared with replies."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self, tg: TelegramChannel, per_second: float = 30.0, per_chat_interval: float = 1.0
+    ) -> None:
+        self.tg = tg
+        self.per_second = per_second
+        self.per_chat_interval = per_chat_interval
+
+    async def send(self, user_id: str, reply: Reply) -> None:
+        try:
+            await self.tg.send_reply(int(user_id), reply)
+        except Forbidden as exc:
+            raise Blocked(str(exc)) from exc
+        except RetryAfter as exc:
+            raise RateLimited(retry_after_seconds(exc)) from exc
+        except BadRequest:
+            raise
+        except TimedOut as exc:
+            raise Uncertain(str(exc)) from exc
+        except NetworkError as exc:
+            raise Transient(str(exc)) from exc
+
+    async def progress(self, user_id: str, text: str, message_id: str | None) -> str | None:
+        try:
+            return await self._progress(user_id, text, message_id)
+        except RetryAfter as exc:
+            raise RateLimited(retry_after_seconds(exc)) from exc
+
+    async def _progress(self, user_id: str, text: str, message_id: str | None) -> str | None:
+        if message_id is not None and await self.tg._edit(
+            int(user_id), int(message_id), text, None
+        ):
+            return message_id
+        message = await self.tg.bot.send_message(
+            int(user_id), to_html(text), parse_mode=ParseMode.HTML
+        )
+        return str(message.message_id)
 
 
 def build_channel(

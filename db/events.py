@@ -1,0 +1,339 @@
+"""Trade events: dates as staff type them, queries, reminders and the import of event files.
+
+Dates are typed the Vietnamese way, ``20/11/2026`` or ``20/11/2026 08:00`` (ISO
+``2026-11-20 08:00`` and Excel date cells are accepted too), in the province's time zone, and
+stored in UTC. A date without a time is stored as local midnight and shown as a day.
+
+The import reads the same kinds of files as the cooperative registry (CSV UTF-8 or XLSX, one
+header row, Vietnamese or English headers); good rows are added or updated (same title and
+start), bad rows are reported with their line number. Messages are in Vietnamese: staff read them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.audit import record
+from db.cooperatives import CooperativeFileError, _csv_lines, _header_key, _xlsx_lines
+from db.models import Event, EventReminder, Member
+from knowledge.normalize import fold
+
+_DATE = re.compile(
+    r"^\s*(?:(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})"
+    r"|(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2}))"
+    r"(?:[ T,]+(?:lúc\s*)?(?P<h>\d{1,2})\s*(?:[:h]\s*(?P<min>\d{2})?)?(?::\d{2})?)?\s*$",
+    re.IGNORECASE,
+)
+
+# When the reminder of an event goes out: this hour (local), the day before it starts.
+REMINDER_HOUR = 8
+
+
+class EventFileError(CooperativeFileError):
+    """The events file cannot be read at all."""
+
+
+def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
+    """``"20/11/2026"`` → local midnight, ``"20/11/2026 08:00"`` → that time; in UTC.
+    ``None`` when ``text`` is not such a date (or not a real day or time)."""
+    m = _DATE.match(text or "")
+    if not m:
+        return None
+    if m["d"]:
+        y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+    else:
+        y, mo, d = int(m["iy"]), int(m["im"]), int(m["id"])
+    hour, minute = int(m["h"] or 0), int(m["min"] or 0)
+    try:
+        local = datetime(y, mo, d, hour, minute, tzinfo=tz)
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
+
+
+def has_time(value: datetime, tz: ZoneInfo) -> bool:
+    """False for a value typed as a day only (stored as local midnight)."""
+    return value.astimezone(tz).time() != time(0, 0)
+
+
+def split_tags(text: str) -> list[str] | None:
+    tags = [t.strip().lower() for t in re.split(r"[,;]", text or "") if t.strip()]
+    return tags or None
+
+
+def check_dates(
+    starts: datetime, ends: datetime | None, register_by: datetime | None
+) -> str | None:
+    """A reason the dates do not fit together (in Vietnamese), or ``None``."""
+    if ends is not None and ends < starts:
+        return "ngày kết thúc trước ngày bắt đầu"
+    if register_by is not None and ends is not None and register_by > ends:
+        return "hạn đăng ký sau ngày kết thúc"
+    return None
+
+
+def end_of(event: Event, tz: ZoneInfo) -> datetime:
+    """When the event is over: its end time; the end of its last day when that was typed
+    without a time, or of its first day when it has no end."""
+    last = event.ends_at or event.starts_at
+    if event.ends_at is not None and has_time(last, tz):
+        return last
+    day = last.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+async def upcoming(
+    session: AsyncSession, now: datetime, tz: ZoneInfo, limit: int = 10
+) -> list[Event]:
+    """Events not over yet, soonest first."""
+    stmt = (
+        select(Event)
+        .where(
+            (Event.ends_at >= now - timedelta(days=1))
+            | (Event.starts_at >= now - timedelta(days=1))
+        )
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit * 3)
+    )
+    events = [e for e in (await session.execute(stmt)).scalars() if end_of(e, tz) > now]
+    return events[:limit]
+
+
+async def reminder_of(session: AsyncSession, event_id: int, member_id: int) -> EventReminder | None:
+    stmt = select(EventReminder).where(
+        EventReminder.event_id == event_id, EventReminder.member_id == member_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def reminder_due_at(event: Event, tz: ZoneInfo) -> datetime:
+    """``REMINDER_HOUR`` (local) on the day before the event starts."""
+    day = event.starts_at.astimezone(tz).date() - timedelta(days=1)
+    return datetime.combine(day, time(REMINDER_HOUR), tzinfo=tz).astimezone(UTC)
+
+
+async def due_reminders(
+    session: AsyncSession, now: datetime, tz: ZoneInfo
+) -> list[tuple[EventReminder, Event, Member]]:
+    """Reminders not sent whose time has come, for events that have not started."""
+    stmt = (
+        select(EventReminder, Event, Member)
+        .join(Event, Event.id == EventReminder.event_id)
+        .join(Member, Member.id == EventReminder.member_id)
+        .where(EventReminder.sent_at.is_(None), Event.starts_at > now)
+        .where(Event.starts_at <= now + timedelta(days=2))
+        .order_by(EventReminder.id)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [(r, e, m) for r, e, m in rows if reminder_due_at(e, tz) <= now]
+
+
+async def claim_reminder(session: AsyncSession, reminder_id: int, now: datetime) -> bool:
+    """Mark a reminder sent; False when another worker already did (it is never sent twice)."""
+    result = await session.execute(
+        update(EventReminder)
+        .where(EventReminder.id == reminder_id, EventReminder.sent_at.is_(None))
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+# --- import ------------------------------------------------------------------------------
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "title": ("Tên sự kiện", "Tiêu đề", "Tên", "title", "name", "event"),
+    "starts_at": ("Bắt đầu", "Ngày bắt đầu", "Thời gian", "start", "starts", "start date", "date"),
+    "ends_at": ("Kết thúc", "Ngày kết thúc", "end", "ends", "end date"),
+    "register_by": (
+        "Hạn đăng ký",
+        "registration deadline",
+        "deadline",
+        "register by",
+    ),
+    "place": ("Địa điểm", "Nơi tổ chức", "place", "location", "venue"),
+    "description": ("Mô tả", "Nội dung", "description", "details"),
+    "contact": ("Liên hệ", "contact"),
+    "link": ("Đường dẫn", "Liên kết", "link", "url", "website"),
+    "tags": ("Thẻ", "Từ khoá", "Từ khóa", "tags", "keywords"),
+}
+REQUIRED = ("title", "starts_at")
+MAX_LENGTHS = {"title": 255, "place": 255, "contact": 255, "link": 512}
+
+
+def _map_headers(cells: list[str]) -> dict[int, str]:
+    index = {_header_key(s): name for name, spellings in COLUMNS.items() for s in spellings}
+    mapping: dict[int, str] = {}
+    for pos, header in enumerate(cells):
+        name = index.get(_header_key(header or ""))
+        if name is None:
+            continue
+        if name in mapping.values():
+            raise EventFileError(f"cột “{COLUMNS[name][0]}” xuất hiện hai lần")
+        mapping[pos] = name
+    missing = [n for n in REQUIRED if n not in mapping.values()]
+    if missing:
+        names = "; ".join(f"“{COLUMNS[n][0]}” (hoặc {COLUMNS[n][-1]})" for n in missing)
+        raise EventFileError(f"thiếu cột bắt buộc: {names}")
+    return mapping
+
+
+def _cell(value: Any) -> str:
+    """A cell as text; Excel dates become ``dd/mm/yyyy`` (with the time when there is one)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        fmt = "%d/%m/%Y" if value.time() == time(0, 0) else "%d/%m/%Y %H:%M"
+        return value.strftime(fmt)
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_event_rows(path: Path | str) -> list[tuple[int, dict[str, str]]]:
+    """The data rows of a .csv or .xlsx file as (line number, {field: text})."""
+    path = Path(path)
+    if not path.is_file():
+        raise EventFileError(f"không tìm thấy tệp {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            lines: list[tuple[int, Any]] = list(_csv_lines(path))
+        elif suffix == ".xlsx":
+            lines = list(_xlsx_lines(path))
+        else:
+            raise EventFileError(f"chỉ nhận tệp .csv hoặc .xlsx, không nhận “{path.suffix}”")
+    except EventFileError:
+        raise
+    except CooperativeFileError as exc:
+        raise EventFileError(str(exc)) from None
+    header: dict[int, str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for line, cells in lines:
+        texts = [_cell(c) for c in cells]
+        if not any(texts):
+            continue
+        if header is None:
+            header = _map_headers(texts)
+            continue
+        rows.append((line, {n: texts[p] if p < len(texts) else "" for p, n in header.items()}))
+    if header is None:
+        raise EventFileError("tệp trống: không có dòng tiêu đề")
+    return rows
+
+
+def check_event_row(row: dict[str, str], tz: ZoneInfo) -> tuple[dict[str, Any] | None, list[str]]:
+    """Validate one row: (values for :class:`Event`, []) or (None, reasons)."""
+    errors: list[str] = []
+    title = " ".join(row.get("title", "").split())
+    if not title:
+        errors.append("thiếu tên sự kiện")
+    for key, limit in MAX_LENGTHS.items():
+        if len(row.get(key, "").strip()) > limit:
+            errors.append(f"{COLUMNS[key][0].lower()} dài quá {limit} ký tự")
+    dates: dict[str, datetime | None] = {}
+    for key in ("starts_at", "ends_at", "register_by"):
+        text = row.get(key, "").strip()
+        if not text:
+            dates[key] = None
+            if key == "starts_at":
+                errors.append("thiếu ngày bắt đầu")
+            continue
+        dates[key] = parse_when(text, tz)
+        if dates[key] is None:
+            errors.append(
+                f"{COLUMNS[key][0].lower()} “{text}” không đúng dạng ngày "
+                "(ví dụ 20/11/2026 hoặc 20/11/2026 08:00)"
+            )
+    starts = dates["starts_at"]
+    if starts is not None:
+        problem = check_dates(starts, dates["ends_at"], dates["register_by"])
+        if problem:
+            errors.append(problem)
+    link = row.get("link", "").strip()
+    if link and not re.match(r"^https?://\S+$", link):
+        errors.append(f"đường dẫn “{link}” phải bắt đầu bằng http:// hoặc https://")
+    if errors:
+        return None, errors
+    values = {
+        "title": title,
+        "starts_at": starts,
+        "ends_at": dates["ends_at"],
+        "register_by": dates["register_by"],
+        "place": " ".join(row.get("place", "").split()) or None,
+        "description": row.get("description", "").strip() or None,
+        "contact": row.get("contact", "").strip() or None,
+        "link": link or None,
+        "tags": split_tags(row.get("tags", "")),
+    }
+    return values, []
+
+
+@dataclass
+class EventImportReport:
+    source: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [
+            f"Tệp {self.source}: đã nhập {self.created + self.updated + self.unchanged} sự kiện "
+            f"({self.created} mới, {self.updated} cập nhật, {self.unchanged} không đổi)."
+        ]
+        if self.rejected:
+            lines.append(f"Bỏ qua {len(self.rejected)} dòng có lỗi (sửa rồi nhập lại):")
+            lines.extend(f"  Dòng {line}: {reason}" for line, reason in self.rejected)
+        return "\n".join(lines)
+
+
+async def find_same(session: AsyncSession, title: str, starts_at: datetime) -> Event | None:
+    stmt = select(Event).where(Event.starts_at == starts_at)
+    for event in (await session.execute(stmt)).scalars():
+        if fold(event.title) == fold(title):
+            return event
+    return None
+
+
+async def import_events(
+    session: AsyncSession, path: Path | str, now: datetime, tz: ZoneInfo, actor: str = "cli"
+) -> EventImportReport:
+    """Add or update events from ``path`` (same title and start: updated) and commit."""
+    path = Path(path)
+    report = EventImportReport(path.name)
+    for line, row in read_event_rows(path):
+        values, errors = check_event_row(row, tz)
+        if values is None:
+            report.rejected.append((line, "; ".join(errors)))
+            continue
+        existing = await find_same(session, values["title"], values["starts_at"])
+        if existing is None:
+            session.add(Event(**values, created_by=actor, created_at=now, updated_at=now))
+            report.created += 1
+            continue
+        changed = False
+        for key, value in values.items():
+            if getattr(existing, key) != value:
+                setattr(existing, key, value)
+                changed = True
+        if changed:
+            existing.updated_at = now
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    record(session, actor, "events_imported", now, path.name,
+           {"created": report.created, "updated": report.updated,
+            "rejected": len(report.rejected)})  # fmt: skip
+    await session.commit()
+    return report
