@@ -620,3 +620,39 @@ async def test_one_web_app_serves_telegram_and_zalo(small_app: App, zalo: Bot) -
     assert crossed.status_code == 403 and res.status_code == 200
     await zalo.channel.join()
     assert zalo.api.texts(LAN)[0].startswith("Các lệnh của trợ lý")
+
+
+async def test_broadcast_rows_reach_zalo_members_through_the_engine(
+    zalo: Bot, small_app: App
+) -> None:
+    from datetime import UTC, datetime
+
+    from db.broadcasts import enqueue_rows
+    from db.models import Broadcast, OutboxMessage
+    from handlers.types import Button
+
+    await zalo.send(text_update(LAN, "xin chào"), text_update(MAI, "xin chào"))
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    async with small_app.conversation.sessions() as s:
+        members = [await _member(small_app, LAN), await _member(small_app, MAI)]
+        broadcast = Broadcast(text="Hội chợ", audience="all", status="sending", created_at=now)
+        s.add(broadcast)
+        await s.flush()
+        reply = Reply("Mời tham gia hội chợ", ((Button("Nhắc tôi", "ev:rem:1"),),))
+        await enqueue_rows(s, broadcast, members, lambda m: reply, now)
+        await s.commit()
+    zalo.api.fail("sendMessage", 403)  # the first recipient blocked the bot
+    clock = [0.0]
+
+    async def no_wait(seconds: float) -> None:
+        clock[0] += seconds
+
+    engine = zalo.channel.broadcast_engine(monotonic=lambda: clock[0], sleep=no_wait)
+    await engine.drain()
+    async with small_app.conversation.sessions() as s:
+        rows = {r.member_id: r for r in (await s.execute(select(OutboxMessage))).scalars()}
+    lan, mai = members
+    assert rows[lan.id].status == "failed" and rows[mai.id].status == "sent"
+    assert "Mời tham gia hội chợ" in zalo.api.texts(MAI)[-1] and "1." in zalo.api.texts(MAI)[-1]
+    assert (await _member(small_app, MAI)).pending_actions == ["ev:rem:1"]
+    assert (await _member(small_app, LAN)).unreachable is True

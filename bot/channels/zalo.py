@@ -42,6 +42,7 @@ from bot.i18n import Translator
 from bot.logs import log_event, redact, user_hash
 from bot.web import FileLinks, Webhook
 from db import outbox
+from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
 from db.queries import get_member, mark_unreachable
 from handlers.core import Conversation
 from handlers.types import Incoming, Reply
@@ -444,6 +445,12 @@ class ZaloChannel:
         self.start_outbox()
 
     async def stop(self) -> None:
+        engine = getattr(self, "broadcasts", None)
+        if engine is not None:  # finish the wave in flight: no row is left "sending"
+            engine.stop()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._broadcast_task), timeout=10)
+            self._broadcast_task.cancel()
         for task in (self._poll_task, self._outbox_task):
             if task is not None:
                 task.cancel()
@@ -654,6 +661,57 @@ class ZaloChannel:
 
     def start_outbox(self, interval: float = 2.0) -> None:
         self._outbox_task = asyncio.create_task(self._outbox_loop(interval))
+        self.broadcasts = self.broadcast_engine()
+        self._broadcast_task = asyncio.create_task(self.broadcasts.run())
+
+    def broadcast_engine(self, **options: Any) -> DeliveryEngine:
+        """The delivery engine of broadcasts to Zalo members (db/broadcasts.py)."""
+        conv = self.conversation
+        return DeliveryEngine(
+            conv.sessions, [ZaloSender(self)], conv.translations, clock=conv.clock, **options
+        )
+
+
+class ZaloSender:
+    """Sends broadcast rows for the delivery engine. Zalo documents no rate, so it is paced
+    conservatively; buttons become the member's numbered choices, as in every Zalo reply.
+    Zalo cannot edit a message: staff see the first progress line, then the final report."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self, zalo: ZaloChannel, per_second: float = 10.0, per_chat_interval: float = 1.0
+    ) -> None:
+        self.zalo = zalo
+        self.per_second = per_second
+        self.per_chat_interval = per_chat_interval
+
+    async def send(self, user_id: str, reply: Reply) -> None:
+        conv = self.zalo.conversation
+        async with conv.sessions() as session:
+            member = await get_member(session, CHANNEL, user_id)
+            t = conv.translations.get(member.locale if member else None)
+            try:
+                await self.zalo.send_reply(user_id, reply, t)
+            except ZaloForbidden as exc:
+                raise Blocked(str(exc)) from exc
+            except ZaloNetworkError as exc:  # may have arrived: never sent twice
+                raise Uncertain(str(exc)) from exc
+            except ZaloError as exc:
+                if exc.status == 429:
+                    raise RateLimited(5.0) from exc
+                if exc.status is not None and exc.status >= 500:
+                    raise Transient(str(exc)) from exc
+                raise
+            actions = [b.action for b in reply.flat_buttons()]
+            if member is not None and actions:
+                member.pending_actions = actions
+                await session.commit()
+
+    async def progress(self, user_id: str, text: str, message_id: str | None) -> str | None:
+        if message_id is None:
+            await self.zalo.api.send_message(user_id, text)
+        return "first-only"
 
 
 def build_channel(
