@@ -141,8 +141,10 @@ class Conversation:
         outcome.replies = replies
         outcome.locale = member.locale
         if incoming.numbered_buttons and replies:
-            # Only channels that show buttons as numbers need to remember them.
-            actions = [b.action for r in replies for b in r.flat_buttons()]
+            # Only channels that show buttons as numbers need to remember them; after a
+            # question that wants a number, a typed number is the answer.
+            typed = any(r.numbers_are_text for r in replies)
+            actions = [] if typed else [b.action for r in replies for b in r.flat_buttons()]
             if (actions or None) != member.pending_actions:
                 member.pending_actions = actions or None
 

@@ -95,7 +95,8 @@ def question_reply(ctx: Context, data: dict[str, Any], f: Field, note: str = "")
         per_row = 2
     if not f.required:
         buttons.append(Button(ctx.t("Bỏ qua"), f"rp:skip:{f.key}"))
-    return Reply("\n".join(lines), rows(*buttons, per_row=per_row))
+    typed = f.type not in (CHOICE, MULTI, YESNO)
+    return Reply("\n".join(lines), rows(*buttons, per_row=per_row), numbers_are_text=typed)
 
 
 async def _coop(ctx: Context, data: dict[str, Any]) -> Cooperative | None:

@@ -53,6 +53,9 @@ class Reply:
     # Asking for the member's phone number: channels that can (Telegram) show a button with
     # this label that shares it.
     contact_button: str | None = None
+    # The question expects typed text or a number: on numbered-button channels a bare number
+    # is then an answer, not a button press, and the buttons are pressed by typing their label.
+    numbers_are_text: bool = False
 
     def flat_buttons(self) -> list[Button]:
         """Buttons in reading order: the numbering used by numbered-button channels."""

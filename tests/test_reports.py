@@ -123,6 +123,12 @@ def _text(out: Any) -> str:
     return "\n\n".join(r.text for r in out.replies)
 
 
+def console_render(reply: Any) -> str:
+    from bot.channels.console import render
+
+    return render(reply, "(Gõ số để chọn)")
+
+
 async def _fill_form(chat: Chat) -> None:
     """Answer every question (from the first) with typical values."""
     assert "Câu 2/" in await chat.say("12 người")
@@ -230,8 +236,9 @@ async def test_whole_form_on_the_console_with_summary_and_colleagues_told(
     out = await lan.send(action="rp:start:2026-11")
     assert "Câu 1/11" in _text(out) and "thành viên chính thức" in _text(out)
     await _fill_form(lan)
-    # The last question is optional: it has a "Bỏ qua" button (number 1).
-    out = await lan.send("1")
+    # The last question is optional and asks for text: its "Bỏ qua" button is pressed by
+    # typing its label (a typed number would be the answer itself).
+    out = await lan.send("bỏ qua")
     summary = _text(out)
     assert "• Thành viên chính thức: 12" in summary
     assert "• Doanh thu tháng: 46.000.000\xa0₫" in summary
@@ -294,8 +301,10 @@ async def test_back_skip_bad_input_and_ambiguous_numbers(app: App, clock: Any) -
     _, data = await _flow(app, "lan")
     assert data and data["answers"]["revenue"] == 1_200_000_000 and data["step"] == "main_products"
     # Optional revenue can be skipped; going back and pressing "Bỏ qua" stores nothing.
-    await lan.say("/quay")
-    out = await lan.send("1")  # "Bỏ qua" is the only button
+    out = await lan.send("/quay")
+    shown = console_render(out.replies[-1])
+    assert "• Bỏ qua" in shown and "1. Bỏ qua" not in shown
+    out = await lan.send("bo qua")  # typed: on a money question "1" would be 1 đồng
     assert "Câu 6/11" in _text(out)
     _, data = await _flow(app, "lan")
     assert data and data["answers"]["revenue"] is None

@@ -167,3 +167,25 @@ def test_office_hours() -> None:
     assert next_opening(monday_10, s) is None
     monday_evening = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # 19:00
     assert next_opening(monday_evening, s).date().day == 1  # type: ignore[union-attr]
+
+
+async def test_console_numbers_buttons_across_replies_and_presses_the_right_one(
+    small_app: App,
+) -> None:
+    import io
+
+    from bot.channels.console import run_console
+
+    await Chat(small_app, "a").send("/lienhe câu hỏi thứ nhất")
+    await Chat(small_app, "b").send("/lienhe câu hỏi thứ hai")
+    second = max(t.id for t in [await _ticket_by(small_app, "câu hỏi thứ hai")])
+    out = io.StringIO()
+    await run_console(small_app.conversation, "boss", io.StringIO("/vecho\n3\n"), out)
+    text = out.getvalue()
+    assert "1. Trả lời" in text and "3. Trả lời" in text and "4. Đóng" in text
+    assert f"câu trả lời cho yêu cầu #{second}" in text  # "3" answered the second ticket
+
+
+async def _ticket_by(app: App, question: str) -> Ticket:
+    async with app.conversation.sessions() as s:
+        return (await s.execute(select(Ticket).where(Ticket.question == question))).scalar_one()

@@ -656,3 +656,56 @@ async def test_broadcast_rows_reach_zalo_members_through_the_engine(
     assert "Mời tham gia hội chợ" in zalo.api.texts(MAI)[-1] and "1." in zalo.api.texts(MAI)[-1]
     assert (await _member(small_app, MAI)).pending_actions == ["ev:rem:1"]
     assert (await _member(small_app, LAN)).unreachable is True
+
+
+async def test_monthly_report_by_numbered_choices_on_zalo(zalo: Bot, small_app: App, clock) -> None:  # type: ignore[no-untyped-def]
+    from db.models import Member, Report
+    from tests.test_reports import DEC_1, _cycle, _seed
+
+    ids = await _seed(small_app)
+    async with small_app.conversation.sessions() as s:
+        s.add(Member(channel=CHANNEL, user_id=LAN, display_name="Lan", locale="vi", role="member",
+                     opted_out=False, unreachable=False, created_at=clock.now,
+                     cooperative_id=ids["C2"], coop_role="manager", link_status="approved"))  # fmt: skip
+        await s.commit()
+    clock.now = DEC_1
+    await _cycle(small_app, clock.now)
+    assert await zalo.channel.deliver_outbox() >= 1
+    assert "1. Bắt đầu báo cáo" in zalo.api.texts(LAN)[-1]
+    await zalo.send(text_update(LAN, "1"))  # press "Bắt đầu báo cáo"
+    assert "Câu 1/11" in zalo.api.texts(LAN)[-1]
+    # Numbers typed for number questions are answers, even where a "Bỏ qua" button shows.
+    for answer in ("15", "1", "1", "6", "1,2 tỷ", "Mận tam hoa"):
+        await zalo.send(text_update(LAN, answer))
+    assert "Câu 7/11" in zalo.api.texts(LAN)[-1]
+    await zalo.send(text_update(LAN, "3"))  # a certification, by its number
+    await zalo.send(text_update(LAN, "7"))  # Xong
+    await zalo.send(text_update(LAN, "0"))
+    await zalo.send(text_update(LAN, "2"))  # Không: no support received
+    await zalo.send(text_update(LAN, "bỏ qua"))
+    summary = zalo.api.texts(LAN)[-1]
+    assert "• Thành viên mới vào: 1" in summary and "1. Gửi" in summary
+    await zalo.send(text_update(LAN, "1"))  # Gửi
+    assert "Đã gửi báo cáo tháng 11/2026" in zalo.api.texts(LAN)[-1]
+    async with small_app.conversation.sessions() as s:
+        (report,) = (await s.execute(select(Report))).scalars()
+    assert report.answers["members_joined"] == 1 and report.answers["revenue"] == 1_200_000_000
+
+
+async def test_ticket_round_trip_with_a_zalo_member(zalo: Bot, small_app: App) -> None:
+    from db.models import Ticket
+    from tests.conftest import Chat
+
+    boss = Chat(small_app, "boss")
+    await boss.send("/start")
+    await zalo.send(text_update(LAN, "/lienhe cho hỏi thủ tục vay quỹ"))
+    assert "yêu cầu #" in zalo.api.texts(LAN)[-1]
+    async with small_app.conversation.sessions() as s:
+        ticket = (await s.execute(select(Ticket))).scalar_one()
+    await boss.send(action=f"tk:ans:{ticket.id}")
+    await boss.send("Anh mang phương án vay lên Liên minh nhé.")
+    assert await zalo.channel.deliver_outbox() == 1
+    answer = zalo.api.texts(LAN)[-1]
+    assert "phương án vay" in answer and "1. Trả lời cán bộ" in answer
+    await zalo.send(text_update(LAN, "1"), text_update(LAN, "Dạ cảm ơn anh"))
+    assert "Đã chuyển cho cán bộ" in zalo.api.texts(LAN)[-1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from typing import TextIO
 
 from db import outbox
@@ -15,27 +16,35 @@ from handlers.core import Conversation
 from handlers.types import Incoming, Reply
 
 
-def render(reply: Reply, choose_hint: str) -> str:
+def render(reply: Reply, choose_hint: str, first: int = 1) -> str:
+    """``reply`` as text; its buttons numbered from ``first`` (the replies of one answer share
+    one numbering, as the core remembers their buttons in order)."""
     lines = [reply.text]
     buttons = reply.flat_buttons()
-    if buttons:
+    if buttons and reply.numbers_are_text:
         lines.append("")
-        lines.extend(f"  {i}. {b.label}" for i, b in enumerate(buttons, 1))
+        lines.extend(f"  • {b.label}" for b in buttons)
+    elif buttons:
+        lines.append("")
+        lines.extend(f"  {i}. {b.label}" for i, b in enumerate(buttons, first))
         lines.append(choose_hint)
     if reply.attachment:
         lines.append(f"[{reply.attachment.filename}: {reply.attachment.path}]")
     return "\n".join(lines)
 
 
-async def take_outbox(conversation: Conversation, user_id: str) -> list[Reply]:
-    """Messages waiting for this console user (e.g. an approval for staff), marked sent."""
+async def take_outbox(
+    conversation: Conversation, user_id: str, remember: bool = True
+) -> list[Reply]:
+    """Messages waiting for this console user (e.g. an approval for staff), marked sent; their
+    buttons continue the numbering of the replies shown just before (``remember``)."""
     async with conversation.sessions() as session:
         rows = [r for r, m in await outbox.pending(session, "console") if m.user_id == user_id]
         for row in rows:
             outbox.mark_sent(row, conversation.clock())
         await session.commit()
     replies = [outbox.as_reply(r) for r in rows]
-    if rows:
+    if rows and remember:
         # Buttons of a notification can be pressed by number, like any others.
         await remember_buttons(conversation, user_id, replies)
     return replies
@@ -48,7 +57,7 @@ async def remember_buttons(conversation: Conversation, user_id: str, replies: li
     async with conversation.sessions() as session:
         member = await get_member(session, "console", user_id)
         if member is not None:
-            member.pending_actions = actions
+            member.pending_actions = [*(member.pending_actions or []), *actions]
             await session.commit()
 
 
@@ -88,8 +97,14 @@ async def run_console(
         outcome = await conversation.handle(incoming)
         t = conversation.translations.get(outcome.locale)
         hint = t.t("(Gõ số để chọn)")
+        first = 1
         for reply in outcome.replies:
-            stdout.write(render(reply, hint) + "\n\n")
-        for reply in await take_outbox(conversation, user_id):
-            stdout.write(render(reply, hint) + "\n\n")
+            stdout.write(render(reply, hint, first) + "\n\n")
+            if not reply.numbers_are_text:
+                first += len(reply.flat_buttons())
+        typed = any(r.numbers_are_text for r in outcome.replies)
+        for reply in await take_outbox(conversation, user_id, remember=not typed):
+            shown = reply if not typed else replace(reply, numbers_are_text=True)
+            stdout.write(render(shown, hint, first) + "\n\n")
+            first += len(reply.flat_buttons())
         stdout.flush()

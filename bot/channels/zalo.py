@@ -318,22 +318,29 @@ class RecentIds:
 # --- rendering -----------------------------------------------------------------------------
 
 
-def choose_hint(t: Translator, n: int) -> str:
-    """ "Gõ 1, 2 hoặc 3 để chọn." for ``n`` numbered buttons."""
+def choose_hint(t: Translator, n: int, first: int = 1) -> str:
+    """ "Gõ 1, 2 hoặc 3 để chọn." for ``n`` buttons numbered from ``first``."""
+    last = first + n - 1
     if n == 1:
-        return t.t("Gõ 1 để chọn.")
+        return t.t("Gõ 1 để chọn.") if first == 1 else t.t("Gõ {number} để chọn.", number=first)
     if n <= 5:
-        first = ", ".join(str(i) for i in range(1, n))
-        return t.t("Gõ {numbers} hoặc {last} để chọn.", numbers=first, last=n)
-    return t.t("Gõ một số từ 1 đến {last} để chọn.", last=n)
+        numbers = ", ".join(str(i) for i in range(first, last))
+        return t.t("Gõ {numbers} hoặc {last} để chọn.", numbers=numbers, last=last)
+    if first == 1:
+        return t.t("Gõ một số từ 1 đến {last} để chọn.", last=last)
+    return t.t("Gõ một số từ {first} đến {last} để chọn.", first=first, last=last)
 
 
-def render_buttons(reply: Reply, t: Translator) -> str:
+def render_buttons(reply: Reply, t: Translator, first: int = 1) -> str:
+    """The numbered list of ``reply``'s buttons, numbered from ``first`` (the replies of one
+    answer share one numbering, as the core remembers their buttons in order)."""
     buttons = reply.flat_buttons()
     if not buttons:
         return ""
-    lines = [f"{i}. {b.label}" for i, b in enumerate(buttons, 1)]
-    return "\n".join([*lines, choose_hint(t, len(buttons))])
+    if reply.numbers_are_text:  # a typed number answers the question: type the label
+        return "\n".join(f"• {b.label}" for b in buttons)
+    lines = [f"{i}. {b.label}" for i, b in enumerate(buttons, first)]
+    return "\n".join([*lines, choose_hint(t, len(buttons), first)])
 
 
 def render_messages(text: str, menu: str = "", limit: int = MAX_TEXT) -> list[str]:
@@ -576,8 +583,11 @@ class ZaloChannel:
     async def deliver(self, inbound: Inbound, replies: list[Reply], locale: str | None) -> None:
         t = self.conversation.translations.get(locale)
         try:
+            first = 1
             for reply in replies:
-                await self.send_reply(inbound.chat_id, reply, t)
+                await self.send_reply(inbound.chat_id, reply, t, first)
+                if not reply.numbers_are_text:
+                    first += len(reply.flat_buttons())
         except ZaloForbidden:
             if inbound.private:
                 await self.set_unreachable(inbound.incoming.user_id, True)
@@ -591,7 +601,7 @@ class ZaloChannel:
                 error=str(exc),
             )
 
-    async def send_reply(self, chat_id: str, reply: Reply, t: Translator) -> None:
+    async def send_reply(self, chat_id: str, reply: Reply, t: Translator, first: int = 1) -> None:
         """Render one reply: text with its numbered buttons, and its attachment as a photo or
         a link (or a polite line when there is no public URL)."""
         text = reply.text
@@ -614,7 +624,7 @@ class ZaloChannel:
                     hours=self.files.ttl_hours,
                 )
                 text = f"{text}\n\n{line}" if text.strip() else line
-        messages = render_messages(text, render_buttons(reply, t))
+        messages = render_messages(text, render_buttons(reply, t, first))
         if photo is not None:
             caption = None
             if messages and len(messages[0]) <= MAX_TEXT and len(messages) == 1:
