@@ -189,3 +189,30 @@ async def test_console_numbers_buttons_across_replies_and_presses_the_right_one(
 async def _ticket_by(app: App, question: str) -> Ticket:
     async with app.conversation.sessions() as s:
         return (await s.execute(select(Ticket).where(Ticket.question == question))).scalar_one()
+
+
+async def test_kb_suggestions_command_writes_unreviewed_drafts(small_app: App, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    boss = Chat(small_app, "boss")
+    await Chat(small_app, "m").send("/lienhe HTX có được miễn lệ phí môn bài không?")
+    ticket = await _ticket(small_app)
+    await boss.send(action=f"tk:ans:{ticket.id}")
+    await boss.send("Anh/chị hỏi Chi cục Thuế khu vực; trợ lý chưa có thông tin này.")
+    await boss.send(action=f"tk:cls:{ticket.id}:kb")
+    env = {**os.environ, "DATABASE_URL": small_app.settings.database_url}
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot.cli", "kb", "suggestions", "--output", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "suggestions.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# CHƯA DUYỆT")
+    (entry,) = yaml.safe_load(text)["entries"]
+    assert entry["questions"] == ["HTX có được miễn lệ phí môn bài không?"]
+    assert "Chi cục Thuế" in entry["answer"] and entry["certainty"] == "uncertain"
