@@ -163,6 +163,14 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Rows of a broadcast (db/broadcasts.py) start as "queued", not "pending", so the simple
+    # delivery of notifications never picks them up; the engine claims them in batches.
+    broadcast_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 TICKET_OPEN, TICKET_CLAIMED, TICKET_ANSWERED, TICKET_CLOSED = (
@@ -356,13 +364,3 @@ class Broadcast(Base):
     # The staff member's progress message (edited as sending goes) and when it was last shown.
     progress_message_id: Mapped[str | None] = mapped_column(String(64))
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-# Columns the delivery engine (db/broadcasts.py) adds to OutboxMessage. Rows of a broadcast
-# start as "queued" (not "pending"), so the simple outbox never picks them up.
-OutboxMessage.broadcast_id = mapped_column(  # type: ignore[attr-defined]
-    Integer, ForeignKey("broadcasts.id", ondelete="CASCADE"), nullable=True, index=True
-)
-OutboxMessage.claim_token = mapped_column(String(32), nullable=True)  # type: ignore[attr-defined]
-OutboxMessage.claimed_at = mapped_column(UTCDateTime, nullable=True)  # type: ignore[attr-defined]
-OutboxMessage.next_attempt_at = mapped_column(UTCDateTime, nullable=True)  # type: ignore[attr-defined]
