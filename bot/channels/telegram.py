@@ -18,7 +18,6 @@ bot answers only commands and mentions of its username.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import html
@@ -67,10 +66,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.delivery import Background, deliver_pending
 from bot.logs import log_event, user_hash
 from bot.web import Webhook
-from db import outbox
 from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
+from db.models import Member
 from db.queries import mark_unreachable
 from handlers.core import Conversation
 from handlers.types import Incoming, Outcome, Reply
@@ -457,6 +457,7 @@ class TelegramChannel:
         startup_sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.conversation = conversation
+        self.background = Background(conversation, CHANNEL)
         self.secret = webhook_secret(token)
         self._startup_sleep = startup_sleep
         builder = (
@@ -543,52 +544,23 @@ class TelegramChannel:
 
     async def deliver_outbox(self, limit: int = 30) -> int:
         """Send the pending outbox rows of Telegram members once; returns how many were sent."""
-        sent = 0
-        async with self.conversation.sessions() as session:
-            for row, member in await outbox.pending(session, CHANNEL, limit=limit):
-                try:
-                    await self.send_reply(int(member.user_id), outbox.as_reply(row))
-                except Forbidden as exc:
-                    outbox.mark_failed(row, f"Forbidden: {exc}", final=True)
-                    member.unreachable = True
-                except TelegramError as exc:
-                    outbox.mark_failed(row, f"{type(exc).__name__}: {exc}", final=False)
-                else:
-                    outbox.mark_sent(row, self.conversation.clock())
-                    sent += 1
-                await session.commit()  # row by row: a crash never re-sends what was sent
-        return sent
 
-    async def _outbox_loop(self, interval: float) -> None:
-        while True:
-            try:
-                await self.deliver_outbox()
-            except Exception:
-                log.exception("telegram outbox delivery failed")
-            await asyncio.sleep(interval)
+        async def send(member: Member, reply: Reply) -> None:
+            await self.send_reply(int(member.user_id), reply)
+
+        return await deliver_pending(
+            self.conversation, CHANNEL, send, blocked=Forbidden, errors=TelegramError, limit=limit
+        )
 
     def start_outbox(self, interval: float = 2.0) -> None:
-        self._outbox_task = asyncio.create_task(self._outbox_loop(interval))
-        self.broadcasts = self.broadcast_engine()
-        self._broadcast_task = asyncio.create_task(self.broadcasts.run())
+        self.background.start(self.deliver_outbox, TelegramSender(self), interval)
 
     def broadcast_engine(self, **options: Any) -> DeliveryEngine:
         """The delivery engine of broadcasts to Telegram members (db/broadcasts.py)."""
-        conv = self.conversation
-        return DeliveryEngine(
-            conv.sessions, [TelegramSender(self)], conv.translations, clock=conv.clock, **options
-        )
+        return self.background.engine_for(TelegramSender(self), **options)
 
     async def stop(self) -> None:
-        engine = getattr(self, "broadcasts", None)
-        if engine is not None:  # finish the wave in flight: no row is left "sending"
-            engine.stop()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(self._broadcast_task), timeout=10)
-            self._broadcast_task.cancel()
-        task = getattr(self, "_outbox_task", None)
-        if task is not None:
-            task.cancel()
+        await self.background.stop()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()

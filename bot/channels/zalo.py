@@ -37,12 +37,13 @@ from typing import Any, Literal
 
 import httpx
 
+from bot.channels.delivery import Background, deliver_pending
 from bot.channels.telegram import split_text
 from bot.i18n import Translator
 from bot.logs import log_event, redact, user_hash
 from bot.web import FileLinks, Webhook
-from db import outbox
 from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
+from db.models import Member
 from db.queries import get_member, mark_unreachable
 from handlers.core import Conversation
 from handlers.types import Incoming, Reply
@@ -408,7 +409,7 @@ class ZaloChannel:
         self._slots: dict[str, _Slot] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poll_task: asyncio.Task[None] | None = None
-        self._outbox_task: asyncio.Task[None] | None = None
+        self.background = Background(conversation, CHANNEL)
 
     # lifecycle
 
@@ -452,18 +453,12 @@ class ZaloChannel:
         self.start_outbox()
 
     async def stop(self) -> None:
-        engine = getattr(self, "broadcasts", None)
-        if engine is not None:  # finish the wave in flight: no row is left "sending"
-            engine.stop()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(self._broadcast_task), timeout=10)
-            self._broadcast_task.cancel()
-        for task in (self._poll_task, self._outbox_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._poll_task = self._outbox_task = None
+        await self.background.stop()
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+        self._poll_task = None
         await self.join()
         await self.api.aclose()
 
@@ -640,46 +635,24 @@ class ZaloChannel:
 
         A row with buttons becomes the member's numbered choices, so typing a number presses
         one of them."""
-        sent = 0
-        async with self.conversation.sessions() as session:
-            for row, member in await outbox.pending(session, CHANNEL, limit=limit):
-                reply = outbox.as_reply(row)
-                t = self.conversation.translations.get(member.locale)
-                try:
-                    await self.send_reply(member.user_id, reply, t)
-                except ZaloForbidden as exc:
-                    outbox.mark_failed(row, str(exc), final=True)
-                    member.unreachable = True
-                except ZaloError as exc:
-                    outbox.mark_failed(row, f"{type(exc).__name__}: {exc}", final=False)
-                else:
-                    outbox.mark_sent(row, self.conversation.clock())
-                    actions = [b.action for b in reply.flat_buttons()]
-                    if actions:
-                        member.pending_actions = actions
-                    sent += 1
-                await session.commit()  # row by row: a crash never re-sends what was sent
-        return sent
 
-    async def _outbox_loop(self, interval: float) -> None:
-        while True:
-            try:
-                await self.deliver_outbox()
-            except Exception:
-                log.exception("zalo outbox delivery failed")
-            await asyncio.sleep(interval)
+        async def send(member: Member, reply: Reply) -> None:
+            t = self.conversation.translations.get(member.locale)
+            await self.send_reply(member.user_id, reply, t)
+            actions = [b.action for b in reply.flat_buttons()]
+            if actions:
+                member.pending_actions = actions
+
+        return await deliver_pending(
+            self.conversation, CHANNEL, send, blocked=ZaloForbidden, errors=ZaloError, limit=limit
+        )
 
     def start_outbox(self, interval: float = 2.0) -> None:
-        self._outbox_task = asyncio.create_task(self._outbox_loop(interval))
-        self.broadcasts = self.broadcast_engine()
-        self._broadcast_task = asyncio.create_task(self.broadcasts.run())
+        self.background.start(self.deliver_outbox, ZaloSender(self), interval)
 
     def broadcast_engine(self, **options: Any) -> DeliveryEngine:
         """The delivery engine of broadcasts to Zalo members (db/broadcasts.py)."""
-        conv = self.conversation
-        return DeliveryEngine(
-            conv.sessions, [ZaloSender(self)], conv.translations, clock=conv.clock, **options
-        )
+        return self.background.engine_for(ZaloSender(self), **options)
 
 
 class ZaloSender:
