@@ -99,20 +99,21 @@ def when_answered(ctx: Context) -> str:
     )
 
 
-async def staff_recipients(ctx: Context) -> list[Member]:
+async def recipients_of_tickets(
+    session: AsyncSession, settings: Settings, now: datetime
+) -> list[Member]:
     """Who is notified of tickets: the staff group chat when set, else every staff member."""
-    if ctx.settings.staff_chat:
-        channel, chat_id = ctx.settings.staff_chat
+    if settings.staff_chat:
+        channel, chat_id = settings.staff_chat
         chat, _ = await get_or_create_member(
-            ctx.session,
-            channel,
-            chat_id,
-            locale=ctx.settings.locale,
-            now=ctx.clock(),
-            display_name="Nhóm cán bộ",
+            session, channel, chat_id, locale=settings.locale, now=now, display_name="Nhóm cán bộ"
         )
         return [chat]
-    return await staff_members(ctx.session)
+    return await staff_members(session)
+
+
+async def staff_recipients(ctx: Context) -> list[Member]:
+    return await recipients_of_tickets(ctx.session, ctx.settings, ctx.clock())
 
 
 def ticket_card(t: Translator, ticket: Ticket, member: Member | None, coop: str | None) -> Reply:
@@ -465,14 +466,7 @@ async def renotify_stale(sessions, translations, settings: Settings, now: dateti
         for ticket in (await session.execute(stmt)).scalars():
             member = await session.get(Member, ticket.member_id) if ticket.member_id else None
             coop = await _coop_name(session, member)
-            if settings.staff_chat:
-                channel, chat_id = settings.staff_chat
-                recipients = [(await get_or_create_member(
-                    session, channel, chat_id, locale=settings.locale, now=now,
-                    display_name="Nhóm cán bộ"))[0]]  # fmt: skip
-            else:
-                recipients = await staff_members(session)
-            for person in recipients:
+            for person in await recipients_of_tickets(session, settings, now):
                 t = translations.get(person.locale)
                 card = ticket_card(t, ticket, member, coop)
                 reminder = t.t("Nhắc lại: chưa có cán bộ nhận yêu cầu này.")
