@@ -216,3 +216,14 @@ async def test_kb_suggestions_command_writes_unreviewed_drafts(small_app: App, t
     (entry,) = yaml.safe_load(text)["entries"]
     assert entry["questions"] == ["HTX có được miễn lệ phí môn bài không?"]
     assert "Chi cục Thuế" in entry["answer"] and entry["certainty"] == "uncertain"
+
+
+async def test_one_staff_group_chat_receives_tickets_when_configured(small_app: App) -> None:
+    from dataclasses import replace
+
+    conv = small_app.conversation
+    conv.settings = replace(conv.settings, staff_chat=("telegram", "-100123"))
+    await Chat(small_app, "boss").send("/start")
+    await Chat(small_app, "m").send("/lienhe cho hỏi về quỹ")
+    assert len(await _outbox(small_app, "-100123")) == 1
+    assert await _outbox(small_app, "boss") == []  # not each staff member
