@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from bot.i18n import N_
 from db.models import Question
@@ -49,6 +49,27 @@ def answer_reply(ctx: Context, entry: Entry, question_id: int | None) -> Reply:
     return Reply(text, tuple(buttons))
 
 
+async def log_question(
+    ctx: Context, text: str, entry_id: str | None, score: float, matched: bool
+) -> int:
+    """Keep the question (for /chuahoi and votes); one INSERT … RETURNING, no ORM flush."""
+    stmt = (
+        insert(Question)
+        .values(
+            member_id=ctx.member.id,
+            channel=ctx.member.channel,
+            text=text,
+            folded=fold(text),
+            entry_id=entry_id,
+            score=score,
+            matched=matched,
+            created_at=ctx.clock(),
+        )
+        .returning(Question.id)
+    )
+    return (await ctx.session.execute(stmt)).scalar_one()
+
+
 async def answer_question(ctx: Context, text: str) -> Reply:
     text = text.strip()
     if not text:
@@ -56,20 +77,12 @@ async def answer_question(ctx: Context, text: str) -> Reply:
     text = text[:MAX_QUESTION_CHARS]
     result = ctx.kb.index.search(text)
     best = result.best
-    question = Question(
-        member_id=ctx.member.id,
-        channel=ctx.member.channel,
-        text=text,
-        folded=fold(text),
-        entry_id=best.entry.id if best and result.matched else None,
-        score=best.score if best else 0.0,
-        matched=result.matched,
-        created_at=ctx.clock(),
-    )
-    ctx.session.add(question)
-    await ctx.session.flush()
+    question_id = await log_question(
+        ctx, text, best.entry.id if best and result.matched else None,
+        best.score if best else 0.0, result.matched,
+    )  # fmt: skip
     if result.matched and best and not result.ambiguous:
-        return answer_reply(ctx, best.entry, question.id)
+        return answer_reply(ctx, best.entry, question_id)
     if result.matched and result.ambiguous:
         options = [h.entry for h in result.hits[:3] if h.entry.scope == "in"]
         buttons = [Button(e.title, f"kb:{e.id}") for e in options]
@@ -102,19 +115,8 @@ def register(router: Router) -> None:
         entry = ctx.kb.get(entry_id)
         if entry is None:
             return Reply(ctx.t("Mục này không còn trong cơ sở tri thức. Gõ /menu để xem chủ đề."))
-        question = Question(
-            member_id=ctx.member.id,
-            channel=ctx.member.channel,
-            text=entry.title,
-            folded=fold(entry.title),
-            entry_id=entry.id,
-            score=1.0,
-            matched=True,
-            created_at=ctx.clock(),
-        )
-        ctx.session.add(question)
-        await ctx.session.flush()
-        return answer_reply(ctx, entry, question.id)
+        question_id = await log_question(ctx, entry.title, entry.id, 1.0, True)
+        return answer_reply(ctx, entry, question_id)
 
     @router.action("fb")
     async def feedback(ctx: Context, arg: str) -> Reply:
