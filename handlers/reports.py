@@ -12,7 +12,9 @@ A number that can be read two ways ("1.200") is repeated back with buttons.
 from __future__ import annotations
 
 import copy
+import shutil
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -568,8 +570,18 @@ async def _period_arg(ctx: Context, arg: str) -> tuple[str | None, Reply | None]
     return row.period, None
 
 
+EXPORTS = Path(tempfile.gettempdir()) / "coopbot-exports"
+KEEP_EXPORTS = 2 * 24 * 3600  # seconds: longer than a Zalo download link lives (24 h)
+
+
 def _export_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="coopbot-"))
+    """A fresh folder for one export; folders older than two days are removed."""
+    EXPORTS.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - KEEP_EXPORTS
+    for old in EXPORTS.iterdir():
+        if old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=EXPORTS))
 
 
 def register(router: Router) -> None:
