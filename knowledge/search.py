@@ -108,6 +108,7 @@ class SearchIndex:
     filler_weight = 0.3
     mix = (0.35, 0.45, 0.2)  # question coverage, document coverage, shared word pairs
     bag_weight = 0.2
+    second_weight = 0.15  # the second-best variant of an entry: support from another wording
     answer_factor = 0.5  # a question word found only in an entry's answer counts this much
 
     def __init__(self, entries: Sequence[Entry]) -> None:
@@ -246,6 +247,12 @@ class SearchIndex:
         starts = np.flatnonzero(np.r_[True, ents[1:] != ents[:-1]])
         cand = ents[starts]
         best = np.maximum.reduceat(score, starts)
+        if self.second_weight:
+            # The entry's second-best wording also counts: support from another paraphrase.
+            segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ents)]))
+            others = np.where(score < best[segment], score, 0.0)
+            second = np.maximum.reduceat(others, starts)
+            best = (1 - self.second_weight) * best + self.second_weight * second
 
         # How much of the question each candidate entry covers as a whole.
         e_parts, b_parts = [], []
