@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ROLE_ADMIN, ROLE_MEMBER, Member
@@ -36,21 +37,28 @@ async def get_or_create_member(
     member = await get_member(session, channel, user_id)
     created = False
     if member is None:
-        member = Member(
+        # One INSERT that yields to a row another worker created meanwhile (no savepoint).
+        values = dict(
             channel=channel,
             user_id=user_id,
             display_name=display_name,
             locale=locale,
-            role=ROLE_MEMBER,
+            role=ROLE_ADMIN if is_admin else ROLE_MEMBER,
             opted_out=False,
             unreachable=False,
             created_at=now,
+            last_seen_at=now,
         )
-        try:
-            async with session.begin_nested():
-                session.add(member)
-            created = True
-        except IntegrityError:  # created meanwhile by another worker
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(Member)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "user_id"])
+            .returning(Member)
+        )
+        member = (await session.execute(stmt)).scalar_one_or_none()
+        created = member is not None
+        if member is None:  # created meanwhile by another worker
             member = await get_member(session, channel, user_id)
             assert member is not None
     if is_admin:

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db import sqlite_onehop
+
 
 def create_engine(url: str) -> AsyncEngine:
     """Create the engine for ``url``; for SQLite, create the folder and enable WAL."""
@@ -23,6 +25,7 @@ def create_engine(url: str) -> AsyncEngine:
         # Sessions always end with a commit or a rollback, so the pool need not roll back
         # again when a connection comes back (one thread hop less per message on aiosqlite).
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
+        sqlite_onehop.install(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
