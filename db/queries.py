@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +14,15 @@ from db.models import ROLE_ADMIN, ROLE_MEMBER, Member
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
+# Built once: it runs for every message.
+_MEMBER = select(Member).where(
+    Member.channel == bindparam("channel"), Member.user_id == bindparam("user_id")
+)
+
+
 async def get_member(session: AsyncSession, channel: str, user_id: str) -> Member | None:
-    stmt = select(Member).where(Member.channel == channel, Member.user_id == user_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    params = {"channel": channel, "user_id": user_id}
+    return (await session.execute(_MEMBER, params)).scalar_one_or_none()
 
 
 async def get_or_create_member(

@@ -49,25 +49,25 @@ def answer_reply(ctx: Context, entry: Entry, question_id: int | None) -> Reply:
     return Reply(text, tuple(buttons))
 
 
+# Built once: the statement is the same for every question, only the values change.
+_INSERT_QUESTION = insert(Question.__table__).returning(Question.__table__.c.id)
+
+
 async def log_question(
     ctx: Context, text: str, entry_id: str | None, score: float, matched: bool
 ) -> int:
     """Keep the question (for /chuahoi and votes); one INSERT … RETURNING, no ORM flush."""
-    stmt = (
-        insert(Question)
-        .values(
-            member_id=ctx.member.id,
-            channel=ctx.member.channel,
-            text=text,
-            folded=fold(text),
-            entry_id=entry_id,
-            score=score,
-            matched=matched,
-            created_at=ctx.clock(),
-        )
-        .returning(Question.id)
-    )
-    return (await ctx.session.execute(stmt)).scalar_one()
+    values = {
+        "member_id": ctx.member.id,
+        "channel": ctx.member.channel,
+        "text": text,
+        "folded": fold(text),
+        "entry_id": entry_id,
+        "score": score,
+        "matched": matched,
+        "created_at": ctx.clock(),
+    }
+    return (await ctx.session.execute(_INSERT_QUESTION, values)).scalar_one()
 
 
 async def answer_question(ctx: Context, text: str) -> Reply:
