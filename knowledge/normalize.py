@@ -154,6 +154,20 @@ ABBREVIATIONS: dict[str, str] = {
     "hdqt": "hội đồng quản trị",
     "bks": "ban kiểm soát",
     "dhtv": "đại hội thành viên",
+    "onl": "online",
+    "onlai": "online",
+    "onlain": "online",
+    "onlaine": "online",
+    "tks": "cảm ơn",
+    "thks": "cảm ơn",
+    "thanks": "cảm ơn",
+    "thank": "cảm ơn",
+    "mn": "mọi người",
+    "mng": "mọi người",
+    "tg": "thời gian",
+    "ktra": "kiểm tra",
+    "khum": "không",
+    "ib": "nhắn tin",
 }
 # A number glued to a unit: "16t" (tuổi), "46tr" (triệu), "500k" (nghìn), "2ty" (tỷ).
 _UNITS = {"t": "tuổi", "tr": "triệu", "k": "nghìn", "ty": "tỷ"}

@@ -95,6 +95,12 @@ class SearchResult:
         return self.hits[0] if self.hits else None
 
 
+def _subsequence(short: str, long: str) -> bool:
+    """Whether ``long`` is ``short`` with letters added."""
+    letters = iter(long)
+    return all(ch in letters for ch in short)
+
+
 def _arrays(postings: dict[str, list[int]]) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.int32) for k, v in postings.items()}
 
@@ -170,6 +176,7 @@ class SearchIndex:
             [sum(self.weight(w) for w in u) or 1.0 for u, _ in doc_terms], dtype=np.float64
         )
         self._syllables = syllables
+        self._frequency = {w: len(p) for w, p in uni.items()}
         self.vocabulary = sorted(s for s in syllables if not s.isdigit() and len(s) >= 2)
 
     # -- weights -----------------------------------------------------------------------------
@@ -182,14 +189,24 @@ class SearchIndex:
         return (self.weight(a) + self.weight(b)) / 2
 
     def _correct(self, folded: str) -> str | None:
-        """The known syllable nearest to an unknown ``folded`` one, if one is close enough."""
+        """The known syllable nearest to an unknown ``folded`` one, if one is close enough.
+
+        Among equally near syllables, one the member's letters are all part of wins (phone
+        typing mostly drops letters: "thog" → "thong", not "tho"), then the more common one.
+        """
         if folded in self._syllables or len(folded) < 3 or folded.isdigit():
             return None
         max_dist = 1 if len(folded) <= 5 else 2
-        found = process.extractOne(
-            folded, self.vocabulary, scorer=Levenshtein.distance, score_cutoff=max_dist
+        found = process.extract(
+            folded, self.vocabulary, scorer=Levenshtein.distance, score_cutoff=max_dist, limit=None
         )
-        return found[0] if found else None
+        if not found:
+            return None
+        best = min(
+            found,
+            key=lambda f: (f[1], not _subsequence(folded, f[0]), -self._frequency.get(f[0], 0)),
+        )
+        return best[0]
 
     # -- search ------------------------------------------------------------------------------
     def search(self, question: str, limit: int = 5) -> SearchResult:

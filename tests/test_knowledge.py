@@ -7,6 +7,7 @@ import pytest
 
 from knowledge.base import DATA_DIR, KnowledgeError, KnowledgeStore, load_dir
 from knowledge.evaluate import evaluate, load_cases
+from knowledge.normalize import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_SET = ROOT / "tests" / "data" / "qa_set.jsonl"
@@ -79,6 +80,31 @@ def test_accented_reading_is_preferred(fixture_kb: KnowledgeStore) -> None:
     accented = fixture_kb.index.search("hồ sơ đăng ký htx")
     assert plain.best and accented.best
     assert plain.best.entry.id == accented.best.entry.id == "htx.dossier"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("thog", "thong"), ("thag", "thang"), ("nhug", "nhung"), ("thah", "thanh"), ("hopw", "hop")],
+)
+def test_typo_correction_prefers_dropped_letters(
+    real_kb: KnowledgeStore, typed: str, meant: str
+) -> None:
+    """Phone typing mostly drops a letter: "thog" is "thông", not "thơ"."""
+    assert real_kb.index._correct(typed) == meant
+
+
+def test_known_syllables_and_short_words_are_not_corrected(real_kb: KnowledgeStore) -> None:
+    assert real_kb.index._correct("thanh") is None
+    assert real_kb.index._correct("ab") is None
+    assert real_kb.index._correct("2025") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expanded"),
+    [("dk onlai", "dang ki online"), ("tks ad", "cam on admin"), ("tg xu ly", "thoi gian xu li")],
+)
+def test_teen_code_is_expanded(typed: str, expanded: str) -> None:
+    assert " ".join(t.folded for t in tokenize(typed)) == expanded
 
 
 def _copy_kb(tmp_path: Path) -> Path:
