@@ -11,7 +11,9 @@ one with rapidfuzz, and every document that shares a word is scored by
 * a small penalty when the member typed accents and the accented reading differs.
 
 The best document gives the entry's score; how much of the question the entry as a whole
-covers (its questions, title and tags, and, at half weight, its answer) adds to it. Below
+covers (its questions, title and tags, and, at half weight, its answer) adds to it. An entry
+about another kind of organisation than the question names (a cooperative group when the
+member asked about a cooperative) loses :data:`KIND_PENALTY`. Below
 :attr:`SearchIndex.threshold` the question is not answered; two entries closer than
 :attr:`SearchIndex.margin` make it ambiguous.
 
@@ -42,6 +44,37 @@ FILLER = frozenset(
     do""".split()
 )
 ACCENT_PENALTY = 0.15
+
+# Kinds of organisation a question may name (folded syllables, longest first). A question
+# that names one kind and not another should not get an entry about the other kind: "hợp
+# tác xã" and "tổ hợp tác" differ by one low-weight word, but they are different things.
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("lhhtx", ("lien", "hiep", "hop", "tac", "xa")),
+    ("tht", ("to", "hop", "tac")),
+    ("htx", ("hop", "tac", "xa")),
+    ("dn", ("doanh", "nghiep")),
+    ("dn", ("cong", "ti")),  # "công ty": y is folded to i
+)
+KIND_PENALTY = 0.1
+KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
+KIND_ORDER = ("lhhtx", "tht", "dn", "htx")  # most specific first
+
+
+def kinds_of(folded: Sequence[str]) -> set[str]:
+    """The kinds of organisation named in a folded syllable sequence."""
+    found: set[str] = set()
+    i = 0
+    while i < len(folded):
+        for kind, words in KINDS:
+            if tuple(folded[i : i + len(words)]) == words:
+                found.add(kind)
+                i += len(words)
+                break
+        else:
+            i += 1
+    return found
+
+
 TYPO_FACTOR = 0.8
 
 
@@ -101,6 +134,15 @@ def _subsequence(short: str, long: str) -> bool:
     return all(ch in letters for ch in short)
 
 
+def _main_kind(counts: dict[str, int], n_texts: int) -> str | None:
+    """The kind of organisation an entry is about: the most specific kind that at least
+    half of its wordings name (a federation before a group before a cooperative)."""
+    for kind in KIND_ORDER:
+        if counts.get(kind, 0) >= KIND_SHARE * n_texts:
+            return kind
+    return None
+
+
 def _arrays(postings: dict[str, list[int]]) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.int32) for k, v in postings.items()}
 
@@ -108,7 +150,7 @@ def _arrays(postings: dict[str, list[int]]) -> dict[str, np.ndarray]:
 class SearchIndex:
     # Calibrated on tests/data/qa_set.jsonl and checked on ../shared/eval/dev.jsonl
     # (bench/qa_baselines.py prints both).
-    threshold = 0.48
+    threshold = 0.46
     margin = 0.04
     oov_factor = 0.3  # weight of an unknown word, relative to the rarest known word
     filler_weight = 0.3
@@ -126,13 +168,17 @@ class SearchIndex:
         doc_terms: list[tuple[set[str], set[str]]] = []
         entry_terms: list[dict[str, float]] = []
         syllables: set[str] = set()
+        self._entry_kind: list[str | None] = []
         for ei, entry in enumerate(self.entries):
             terms: dict[str, float] = {}
+            kind_count: dict[str, int] = defaultdict(int)
             for text in (*entry.questions, entry.title):
                 toks = tokenize(text)
                 syllables.update(_canon(t.folded) for t in toks)
                 seq = terms_of(toks)
                 folded = [t.folded for t in seq]
+                for kind in kinds_of(folded):
+                    kind_count[kind] += 1
                 u, b = set(folded), {f"{x} {y}" for x, y in itertools.pairwise(folded)}
                 di = len(doc_entry)
                 doc_entry.append(ei)
@@ -144,6 +190,7 @@ class SearchIndex:
                 for w in b:
                     bi[w].append(di)
                 terms.update(dict.fromkeys(u, 1.0))
+            self._entry_kind.append(_main_kind(kind_count, len(entry.questions) + 1))
             for tag in entry.tags:
                 terms.update(dict.fromkeys((t.folded for t in terms_of(tokenize(tag))), 1.0))
             for t in terms_of(tokenize(entry.answer)):
@@ -283,6 +330,10 @@ class SearchIndex:
         )[cand]
 
         final = (1 - self.bag_weight) * best + self.bag_weight * bag / q_weight
+        asked = kinds_of([t.folded for t in seq])
+        if asked:
+            other = [(k := self._entry_kind[int(e)]) is not None and k not in asked for e in cand]
+            final = np.where(other, final - KIND_PENALTY, final)
         k = min(limit, len(final))
         top = np.argpartition(-final, k - 1)[:k]
         top = top[np.argsort(-final[top], kind="stable")]

@@ -1,13 +1,15 @@
 """The knowledge base: its content is valid, and questions find the right entries."""
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from knowledge.base import DATA_DIR, KnowledgeError, KnowledgeStore, load_dir
+from knowledge.base import DATA_DIR, Entry, KnowledgeError, KnowledgeStore, load_dir
 from knowledge.evaluate import evaluate, load_cases
 from knowledge.normalize import tokenize
+from knowledge.search import SearchIndex, kinds_of
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_SET = ROOT / "tests" / "data" / "qa_set.jsonl"
@@ -17,7 +19,8 @@ FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
 # (accuracy in scope, rejection out of scope) each set must keep. The issue's target is
 # (0.95, 0.90) on both sets: the dev set meets it; on our own, harder set the floor is the
 # level measured when this test was last raised (0.911 / 0.913), so a change can only improve it.
-FLOORS = {"own": (0.90, 0.90), "dev": (0.95, 0.90)}
+# The issue's targets: 95 % top-1 in scope, 90 % of out-of-scope questions refused.
+FLOORS = {"own": (0.95, 0.90), "dev": (0.95, 0.90)}
 
 
 def test_real_knowledge_base_is_valid() -> None:
@@ -82,15 +85,29 @@ def test_accented_reading_is_preferred(fixture_kb: KnowledgeStore) -> None:
     assert plain.best.entry.id == accented.best.entry.id == "htx.dossier"
 
 
+def _index(*questions: str) -> SearchIndex:
+    entries = [
+        Entry(f"t.{i}", q, (q,), "Trả lời.", (), ("nguồn",), date(2026, 11, 28))
+        for i, q in enumerate(questions)
+    ]
+    return SearchIndex(entries)
+
+
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [("thog", "thong"), ("thag", "thang"), ("nhug", "nhung"), ("thah", "thanh"), ("hopw", "hop")],
 )
-def test_typo_correction_prefers_dropped_letters(
-    real_kb: KnowledgeStore, typed: str, meant: str
-) -> None:
-    """Phone typing mostly drops a letter: "thog" is "thông", not "thơ"."""
-    assert real_kb.index._correct(typed) == meant
+def test_typo_correction_prefers_dropped_letters(typed: str, meant: str) -> None:
+    """Phone typing mostly drops a letter: "thog" is "thông", not "thơ" or "thời"."""
+    index = _index(
+        "thơ thơ thời thời thai thai", "thông báo tháng này", "những nhu cầu", "thành lập hợp"
+    )
+    assert index._correct(typed) == meant
+
+
+def test_typo_correction_prefers_the_common_syllable() -> None:
+    index = _index("bán hàng", "hàng hóa", "mặt hàng", "hãng xe")
+    assert index._correct("hafng") == "hang"
 
 
 def test_known_syllables_and_short_words_are_not_corrected(real_kb: KnowledgeStore) -> None:
@@ -105,6 +122,30 @@ def test_known_syllables_and_short_words_are_not_corrected(real_kb: KnowledgeSto
 )
 def test_teen_code_is_expanded(typed: str, expanded: str) -> None:
     assert " ".join(t.folded for t in tokenize(typed)) == expanded
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("thành lập htx cần mấy người", {"htx"}),
+        ("tổ hợp tác khác hợp tác xã thế nào", {"tht", "htx"}),
+        ("lhhtx gồm mấy hợp tác xã", {"lhhtx", "htx"}),
+        ("mở cty hay lập htx", {"dn", "htx"}),
+        ("hợp tác với nhau", set()),
+    ],
+)
+def test_kinds_of_organisation_are_recognised(text: str, kinds: set[str]) -> None:
+    assert kinds_of([t.folded for t in tokenize(text)]) == kinds
+
+
+def test_entry_about_another_kind_of_organisation_loses(real_kb: KnowledgeStore) -> None:
+    """ "hop tac xa" differs from "to hop tac" by one common word; the kind decides."""
+    index = real_kb.index
+    assert index._entry_kind[index.entries.index(real_kb.get("tht.definition"))] == "tht"
+    htx = index.search("hop tac xa co phai la phap nhan khong")
+    tht = index.search("to hop tac co phai la phap nhan khong")
+    assert htx.best and htx.best.entry.id == "htx.definition"
+    assert tht.best and tht.best.entry.id == "tht.definition"
 
 
 def _copy_kb(tmp_path: Path) -> Path:
