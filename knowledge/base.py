@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -256,6 +257,14 @@ def cross_check(entries: Iterable[Entry], menu: Iterable[Topic] = ()) -> list[Pr
                 Problem(e.file, e.id, f"question '{q}' collides with '{other[1]}' in {other[0].id}")
             )
         seen.setdefault(key, (e, q))
+    # The same wording twice in one entry counts twice in its score: a slip, not a variant.
+    for e in entries:
+        written: set[str] = set()
+        for q in e.questions:
+            plain = " ".join(unicodedata.normalize("NFC", q).lower().split())
+            if plain in written:
+                problems.append(Problem(e.file, e.id, f"question '{q}' is listed twice"))
+            written.add(plain)
     keys = [(k, e, q) for k, e, q in keyed if len(k) >= 12]
     keys.sort(key=lambda x: x[0])
     for i, (k1, e1, q1) in enumerate(keys):

@@ -176,6 +176,12 @@ def test_check_finds_duplicates_collisions_and_missing_sources(tmp_path: Path) -
     answer: z
     sources: []
     reviewed: 2026-11-28
+  - id: htx.twice
+    title: Câu hỏi lặp
+    questions: [Hỏi một điều rất riêng lần một, "hỏi một điều rất riêng  lần một"]
+    answer: w
+    sources: [c]
+    reviewed: 2026-11-28
 """,
         encoding="utf-8",
     )
@@ -183,6 +189,7 @@ def test_check_finds_duplicates_collisions_and_missing_sources(tmp_path: Path) -
     assert any("duplicate id" in m for m in messages)
     assert any("collides with" in m and "htx.min_members" in m for m in messages)
     assert any("sources are missing" in m for m in messages)
+    assert any("htx.twice" in m and "is listed twice" in m for m in messages)
 
 
 def test_reload_swaps_a_good_base_and_keeps_the_old_on_a_broken_one(tmp_path: Path) -> None:
