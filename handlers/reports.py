@@ -4,8 +4,9 @@ and /bieudo for staff.
 The form (knowledge/forms/monthly_report.yaml) is asked one question at a time, with buttons
 for choices. Every answer goes into ``member.flow_data`` and is committed with the message, so
 the member can leave and come back (or the bot restart) without losing anything; /baocao
-resumes, /quay goes back one question. A summary with "Gửi" / "Sửa" comes before submitting;
-after submitting, the report can be corrected until the period closes (each version is kept).
+resumes, /quay goes back one question, and /huy asks before it deletes answers already given.
+A summary with "Gửi" / "Sửa" comes before submitting; after submitting, the report can be
+corrected until the period closes (each version is kept).
 A number that can be read two ways ("1.200") is repeated back with buttons.
 """
 
@@ -623,9 +624,35 @@ def register(router: Router) -> None:
             data.pop("pending")
         return await answer_text(ctx, data, f, text)
 
+    @router.before_cancel(FLOW)
+    async def before_cancel(ctx: Context, _: str) -> Reply | None:
+        """/huy with answers already given asks first: they would be lost."""
+        data = ctx.member.flow_data or {}
+        answered = len(data.get("answers") or {})
+        if not answered:
+            return None
+        return Reply(
+            ctx.t(
+                "Anh/chị đã trả lời {n} câu của báo cáo tháng {month}. Huỷ thì các câu trả lời "
+                "này bị xoá. Nếu chỉ muốn tạm dừng, anh/chị cứ để đó và gõ /baocao khi muốn "
+                "làm tiếp.",
+                n=answered,
+                month=db.month_label(ctx.translator, data.get("period", "")),
+            ),
+            (
+                (Button(ctx.t("Làm tiếp báo cáo"), "rp:start:"),),
+                (Button(ctx.t("Xoá bản nháp"), "rp:drop"),),
+            ),
+        )
+
     @router.action("rp")
     async def button(ctx: Context, arg: str) -> Reply:
         kind, _, rest = arg.partition(":")
+        if kind == "drop":
+            if ctx.member.flow != FLOW:
+                return Reply(ctx.t("Không có việc gì đang làm dở để huỷ."))
+            ctx.end_flow()
+            return Reply(ctx.t("Đã xoá bản nháp báo cáo. Gõ /baocao khi muốn làm lại."))
         if kind == "start":
             return await begin(ctx, db.parse_period(rest))
         if kind == "fix":

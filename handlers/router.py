@@ -59,6 +59,7 @@ class Router:
         self._by_name: dict[str, Command] = {}
         self._actions: dict[str, tuple[Handler, str]] = {}
         self._flows: dict[str, Handler] = {}
+        self._before_cancel: dict[str, Handler] = {}
         self._text: Handler | None = None
 
     def command(
@@ -94,6 +95,18 @@ class Router:
             return fn
 
         return register
+
+    def before_cancel(self, name: str) -> Callable[[Handler], Handler]:
+        """Run before /huy ends flow ``name``: a reply (asking to confirm) stops the cancel."""
+
+        def register(fn: Handler) -> Handler:
+            self._before_cancel[name] = fn
+            return fn
+
+        return register
+
+    def cancel_check(self, flow: str | None) -> Handler | None:
+        return self._before_cancel.get(flow) if flow else None
 
     def text(self, fn: Handler) -> Handler:
         self._text = fn

@@ -85,6 +85,11 @@ def register(router: Router) -> None:
 
     @router.command("huy", "cancel", description=N_("Huỷ việc đang làm"))
     async def cancel(ctx: Context, _: str) -> Reply:
+        check = router.cancel_check(ctx.member.flow)
+        if check is not None:
+            confirm = await check(ctx, "")
+            if confirm is not None:
+                return confirm
         if ctx.member.flow:
             ctx.end_flow()
             return Reply(ctx.t("Đã huỷ. Anh/chị cần gì cứ nhắn tôi."))

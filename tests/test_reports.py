@@ -355,6 +355,31 @@ async def test_answers_survive_a_restart(app: App, settings: Any, real_kb: Any, 
                                         "members_left": 0}  # fmt: skip
 
 
+async def test_cancel_asks_before_answers_are_lost(app: App, clock: Any) -> None:
+    await _seed(app)
+    clock.now = DEC_1
+    await _cycle(app, clock.now)
+    lan = Chat(app, "lan")
+    await lan.say("/baocao")
+    await lan.say("12")
+    await lan.say("2")
+    out = await lan.send("/huy")
+    assert "đã trả lời 2 câu của báo cáo tháng 11/2026" in _text(out)
+    assert _labels(out) == ["Làm tiếp báo cáo", "Xoá bản nháp"]
+    flow, data = await _flow(app, "lan")
+    assert flow == "report" and data and len(data["answers"]) == 2  # nothing lost yet
+    resumed = await lan.send(action="rp:start:")
+    assert "Câu 3/11" in _text(resumed)
+    await lan.send("/huy")
+    dropped = await lan.send(action="rp:drop")
+    assert "Đã xoá bản nháp báo cáo" in _text(dropped)
+    assert await _flow(app, "lan") == (None, None)
+    # With nothing answered yet, /huy just ends the form.
+    await lan.say("/baocao")
+    assert "Đã huỷ" in await lan.say("/huy")
+    assert (await _flow(app, "lan"))[0] is None
+
+
 async def test_corrections_keep_versions_until_the_period_closes(app: App, clock: Any) -> None:
     await _seed(app)
     clock.now = DEC_1
