@@ -55,8 +55,17 @@ async def _remind_events(app: App, now: datetime) -> None:
     await send_reminders(conv.sessions, conv.translations, conv.settings, now)
 
 
+async def _prune_seen_updates(app: App, now: datetime) -> None:
+    from db.queries import prune_seen_updates
+
+    async with app.conversation.sessions() as session:
+        await prune_seen_updates(session, now)
+        await session.commit()
+
+
 JOBS.append(("broadcasts.start_due", _start_scheduled_broadcasts))
 JOBS.append(("events.remind", _remind_events))
+JOBS.append(("updates.prune", _prune_seen_updates))
 
 
 async def run_due_jobs(app: App, now: datetime) -> None:

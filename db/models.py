@@ -364,3 +364,14 @@ class Broadcast(Base):
     # The staff member's progress message (edited as sending goes) and when it was last shown.
     progress_message_id: Mapped[str | None] = mapped_column(String(64))
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SeenUpdate(Base):
+    """An update already handled, for channels that may deliver one twice (Zalo's getUpdates
+    has no offset). Written in the transaction that handles it; pruned after a few days."""
+
+    __tablename__ = "seen_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

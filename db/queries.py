@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import ROLE_ADMIN, ROLE_MEMBER, Member
+from db.models import ROLE_ADMIN, ROLE_MEMBER, Member, SeenUpdate
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
@@ -90,3 +91,30 @@ async def mark_unreachable(
         .where(Member.channel == channel, Member.user_id == user_id)
         .values(unreachable=unreachable)
     )
+
+
+SEEN_KEEP = timedelta(days=3)
+
+
+async def first_sight(session: AsyncSession, channel: str, update_id: str, now: datetime) -> bool:
+    """Note that update ``update_id`` is being handled; False when it already was.
+
+    Written in the transaction that handles the update: if handling fails, the update is not
+    marked and a redelivery is handled again.
+    """
+    if len(update_id) > 96:
+        update_id = hashlib.sha256(update_id.encode()).hexdigest()
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(SeenUpdate)
+        .values(channel=channel, update_id=update_id, seen_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        .returning(SeenUpdate.update_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def prune_seen_updates(session: AsyncSession, now: datetime) -> int:
+    """Forget updates handled more than :data:`SEEN_KEEP` ago; returns how many."""
+    result = await session.execute(delete(SeenUpdate).where(SeenUpdate.seen_at < now - SEEN_KEEP))
+    return result.rowcount or 0

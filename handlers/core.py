@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import Translations
 from bot.logs import log_event, user_hash
 from bot.settings import Settings
-from db.queries import get_or_create_member
+from db.queries import first_sight, get_or_create_member
 from handlers.context import Context
 from handlers.router import Router
 from handlers.types import Incoming, Outcome, Reply
@@ -110,6 +110,10 @@ class Conversation:
         return outcome
 
     async def _handle(self, session: AsyncSession, incoming: Incoming, outcome: Outcome) -> None:
+        if incoming.once and incoming.update_id:
+            if not await first_sight(session, incoming.channel, incoming.update_id, self.clock()):
+                outcome.handler = "duplicate"  # handled before (maybe before a restart)
+                return
         member, _ = await get_or_create_member(
             session,
             incoming.channel,

@@ -22,6 +22,8 @@ class Incoming:
     numbered_buttons: bool = False
     # Something other than text was sent: "image", "sticker", "voice", "file" or "other".
     media: str | None = None
+    # The channel may deliver the same update twice (Zalo): handle ``update_id`` only once.
+    once: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,19 @@
 """The conversation core on SQLite and PostgreSQL, through the console-style chat helper."""
 
 import logging
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.scheduler import run_due_jobs
 from db.models import Member, Question
+from db.queries import first_sight
 from handlers.router import parse_command
-from handlers.types import Reply
+from handlers.types import Incoming, Reply
 from tests.conftest import Chat
 
 
@@ -175,3 +180,33 @@ async def test_unknown_question_is_kept_and_listed_for_staff(small_app: App) -> 
 async def test_uncertain_answer_says_so(small_app: App) -> None:
     text = await Chat(small_app).say("nghi quyet 12/2018 con hieu luc ko")
     assert "chưa được xác nhận" in text
+
+
+async def test_an_update_marked_once_is_handled_once(small_app: App, clock: Any) -> None:
+    incoming = Incoming("zalo", "z1", text="hồ sơ đăng ký htx", update_id="m42", once=True)
+    first = await small_app.conversation.handle(incoming)
+    second = await small_app.conversation.handle(incoming)
+    assert first.replies and first.handler != "duplicate"
+    assert second.replies == [] and second.handler == "duplicate"
+    async with small_app.conversation.sessions() as s:
+        asked = (await s.execute(select(Question).where(Question.channel == "zalo"))).all()
+    assert len(asked) == 1
+    # Without ``once`` (Telegram has offsets) the same id is not checked.
+    plain = replace(incoming, once=False)
+    assert (await small_app.conversation.handle(plain)).replies
+
+
+async def test_seen_updates_are_forgotten_after_three_days(small_app: App, clock: Any) -> None:
+    sessions = small_app.conversation.sessions
+    async with sessions() as s:
+        assert await first_sight(s, "zalo", "old", clock.now - timedelta(days=4))
+        assert await first_sight(s, "zalo", "new", clock.now - timedelta(days=1))
+        assert not await first_sight(s, "zalo", "new", clock.now)
+        assert await first_sight(s, "zalo", "x" * 200, clock.now)  # long ids are hashed
+        await s.commit()
+    await run_due_jobs(small_app, clock.now)
+    async with sessions() as s:
+        assert await first_sight(s, "zalo", "old", clock.now)  # forgotten: seen as new
+        assert not await first_sight(s, "zalo", "new", clock.now)
+        assert not await first_sight(s, "zalo", "x" * 200, clock.now)
+        await s.rollback()

@@ -240,6 +240,26 @@ def test_recent_ids_are_bounded() -> None:
     assert seen.add("a") is False and seen.add("b") is True
 
 
+async def test_a_repeated_update_is_not_answered_again_after_a_restart(
+    zalo: Bot, small_app: App
+) -> None:
+    update = text_update(LAN, "/start")
+    await zalo.send(update)
+    answered = len(zalo.api.texts(LAN))
+    assert answered >= 1
+    # A new channel (a restart: its in-memory ids are empty) gets the same update again.
+    again = ZaloChannel(
+        small_app.conversation, TOKEN, BASE, transport=zalo.api.transport, sleep=Sleeps()
+    )
+    again.dispatch(update)
+    await again.join()
+    assert len(zalo.api.texts(LAN)) == answered
+    # A new message from the same member is answered as usual.
+    await zalo.send(text_update(LAN, "/help"))
+    assert len(zalo.api.texts(LAN)) > answered
+    await again.stop()
+
+
 def test_long_replies_are_split_within_2000_characters() -> None:
     paragraph = "Hợp tác xã phải có điều lệ được đại hội thành viên thông qua. " * 20
     text = "\n\n".join([paragraph.strip()] * 4)  # ~5,000 characters

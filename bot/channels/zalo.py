@@ -16,8 +16,9 @@ documents, so:
   assistant reads text only.
 
 ``getUpdates`` long-polls and returns one update (HTTP 408 when there is none) with no offset,
-so updates are deduplicated on their message id (:class:`RecentIds`). Updates of different
-users run concurrently, those of one user in arrival order.
+so updates are deduplicated on their message id: in memory (:class:`RecentIds`), and by the
+core in the database (``Incoming.once``), so a restart does not answer a message twice.
+Updates of different users run concurrently, those of one user in arrival order.
 
 The token is part of every URL: it is never logged, and it is removed from every error this
 module raises (:class:`ZaloError`) and from httpx's own request log.
@@ -294,6 +295,7 @@ def to_inbound(update: dict[str, Any]) -> Inbound | None:
         display_name=sender.get("display_name") or None,
         update_id=message_id,
         numbered_buttons=True,
+        once=True,  # getUpdates may repeat an update, even across a restart
     )
     return Inbound(kind, incoming, chat_id, private, message_id)
 
