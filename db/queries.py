@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import ROLE_ADMIN, ROLE_MEMBER, Member, SeenUpdate
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+def _insert(session: AsyncSession, model: type[Any]) -> Any:
+    """INSERT with ON CONFLICT support, for the session's database."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return insert(model)
 
 
 # Built once: it runs for every message.
@@ -56,9 +63,8 @@ async def get_or_create_member(
             created_at=now,
             last_seen_at=now,
         )
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         stmt = (
-            insert(Member)
+            _insert(session, Member)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["channel", "user_id"])
             .returning(Member)
@@ -104,9 +110,8 @@ async def first_sight(session: AsyncSession, channel: str, update_id: str, now: 
     """
     if len(update_id) > 96:
         update_id = hashlib.sha256(update_id.encode()).hexdigest()
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = (
-        insert(SeenUpdate)
+        _insert(session, SeenUpdate)
         .values(channel=channel, update_id=update_id, seen_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "update_id"])
         .returning(SeenUpdate.update_id)

@@ -333,7 +333,8 @@ async def test_no_open_period_says_when_it_opens(app: App, clock: Any) -> None:
     assert "chưa có kỳ báo cáo nào đang mở" in reply and "01/12/2026" in reply
 
 
-async def test_answers_survive_a_restart(app: App, settings: Any, real_kb: Any, clock: Any) -> None:
+async def _two_answers_given(app: App, clock: Any) -> Chat:
+    """Lan, a representative, has started November's report and answered two questions."""
     await _seed(app)
     clock.now = DEC_1
     await _cycle(app, clock.now)
@@ -341,6 +342,11 @@ async def test_answers_survive_a_restart(app: App, settings: Any, real_kb: Any, 
     await lan.say("/baocao")
     await lan.say("12")
     await lan.say("2")
+    return lan
+
+
+async def test_answers_survive_a_restart(app: App, settings: Any, real_kb: Any, clock: Any) -> None:
+    await _two_answers_given(app, clock)
     # A new App on the same database: the draft is there.
     again = build_app(settings, real_kb)
     again.conversation.clock = clock
@@ -356,13 +362,7 @@ async def test_answers_survive_a_restart(app: App, settings: Any, real_kb: Any, 
 
 
 async def test_cancel_asks_before_answers_are_lost(app: App, clock: Any) -> None:
-    await _seed(app)
-    clock.now = DEC_1
-    await _cycle(app, clock.now)
-    lan = Chat(app, "lan")
-    await lan.say("/baocao")
-    await lan.say("12")
-    await lan.say("2")
+    lan = await _two_answers_given(app, clock)
     out = await lan.send("/huy")
     assert "đã trả lời 2 câu của báo cáo tháng 11/2026" in _text(out)
     assert _labels(out) == ["Làm tiếp báo cáo", "Xoá bản nháp"]
