@@ -107,8 +107,10 @@ async def main(n_updates: int, n_users: int) -> None:
         app = build_app(Settings(database_url=url, telegram_bot_token=TOKEN), kb)
         await app.upgrade_database()
         api = FakeTelegram()
-        # max_running as build_channel chooses it for SQLite
-        channel = TelegramChannel(app.conversation, TOKEN, request=api, limiter=None, max_running=8)
+        running = app.settings.max_running_updates  # as build_channel chooses it
+        channel = TelegramChannel(
+            app.conversation, TOKEN, request=api, limiter=None, max_running=running
+        )
         await channel.initialize(retries=0)
         await channel.application.start()
         try:

@@ -50,6 +50,12 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def max_running_updates(self) -> int:
+        """Updates a channel handles at once. SQLite has one writer: beyond a few concurrent
+        updates they only wait on each other."""
+        return 8 if self.database_url.startswith("sqlite") else 32
+
     def is_admin(self, channel: str, user_id: str) -> bool:
         return (channel, user_id) in self.admins
 

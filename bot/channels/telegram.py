@@ -772,13 +772,11 @@ def build_channel(
     settings = conversation.settings
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    # SQLite has one writer: beyond a few concurrent updates they only wait on each other.
-    running = 8 if settings.database_url.startswith("sqlite") else 32
     return TelegramChannel(
         conversation,
         settings.telegram_bot_token,
         settings.telegram_base_url,
         request=request,
         limiter=TelegramLimiter(),
-        max_running=running,
+        max_running=settings.max_running_updates,
     )

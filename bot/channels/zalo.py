@@ -709,12 +709,11 @@ def build_channel(
     settings = conversation.settings
     if not settings.zalo_bot_token:
         raise ValueError("ZALO_BOT_TOKEN is not set")
-    running = 8 if settings.database_url.startswith("sqlite") else 32
     return ZaloChannel(
         conversation,
         settings.zalo_bot_token,
         settings.zalo_base_url,
         transport=transport,
         files=files,
-        max_running=running,
+        max_running=settings.max_running_updates,
     )
