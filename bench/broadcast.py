@@ -36,10 +36,10 @@ from sqlalchemy import select  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.channels.telegram import TelegramChannel, TelegramLimiter, TelegramSender  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from db.broadcasts import DeliveryEngine, enqueue_rows  # noqa: E402
 from db.models import BROADCAST_SENDING, Broadcast, Member, OutboxMessage  # noqa: E402
-from handlers.types import Reply  # noqa: E402
+from ground.messages import Reply  # noqa: E402
+from ground.settings import Settings  # noqa: E402
 from knowledge.base import KnowledgeStore  # noqa: E402
 from tests.telegram_fake import TOKEN, FakeTelegram  # noqa: E402
 

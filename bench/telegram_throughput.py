@@ -29,8 +29,8 @@ from telegram import Update  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from handlers.types import Button, Incoming, Outcome, Reply  # noqa: E402
+from ground.messages import Button, Incoming, Outcome, Reply  # noqa: E402
+from ground.settings import Settings  # noqa: E402
 from knowledge.base import DATA_DIR, KnowledgeError, KnowledgeStore  # noqa: E402
 from tests.telegram_fake import TOKEN, FakeTelegram, message_update  # noqa: E402
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.i18n import Translations
-from bot.settings import SUPPORTED_LOCALES, Settings
 from db import migrate
 from db.session import create_engine, session_factory
+from ground.i18n import Translations
+from ground.settings import SUPPORTED_LOCALES, Settings
 from handlers.core import Conversation
 from handlers.registry import build_router
 from knowledge.base import DATA_DIR, KnowledgeStore

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.settings import Settings, SettingsError, load_settings
+from ground.settings import Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"coopbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    from bot.logs import setup_logging
+    from ground.logs import setup_logging
 
     setup_logging(settings.log_level if args.command == "run" else "WARNING")
     handler = {
@@ -414,9 +414,9 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _export_reports(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.i18n import Translations
-    from bot.settings import SUPPORTED_LOCALES
     from db.reports import export_reports, parse_period
+    from ground.i18n import Translations
+    from ground.settings import SUPPORTED_LOCALES
     from knowledge.forms import monthly_report
 
     period = parse_period(args.period)
@@ -441,10 +441,10 @@ def _export_reports(settings: Settings, args: argparse.Namespace) -> int:
 def _reports(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.i18n import Translations
-    from bot.settings import SUPPORTED_LOCALES
     from db import audit
     from db.reports import ReportSchedule, calendar_of, open_period, parse_period, send_due_prompts
+    from ground.i18n import Translations
+    from ground.settings import SUPPORTED_LOCALES
     from knowledge.forms import monthly_report
 
     period = parse_period(args.period)

@@ -28,10 +28,10 @@ from bot.channels.telegram import TelegramChannel, build_channel, webhook_url
 from bot.channels.zalo import ZaloChannel, ZaloError, ZaloUnauthorized
 from bot.channels.zalo import build_channel as build_zalo_channel
 from bot.channels.zalo import webhook_url as zalo_webhook_url
-from bot.logs import log_event
 from bot.scheduler import run_scheduler
-from bot.settings import Settings
 from bot.web import FileLinks, Webhook, create_web_app
+from ground.logs import log_event
+from ground.settings import Settings
 from knowledge.base import KnowledgeStore
 
 log = logging.getLogger("coopbot.runner")

@@ -72,10 +72,10 @@ from db.models import (
     Report,
     ReportPeriod,
 )
-from handlers.types import Reply
+from ground.messages import Reply
 
 if TYPE_CHECKING:
-    from bot.i18n import Translations, Translator
+    from ground.i18n import Translations, Translator
 
 log = logging.getLogger("coopbot.broadcasts")
 
@@ -246,7 +246,7 @@ async def cancel(session: AsyncSession, broadcast: Broadcast, now: datetime) -> 
 
 
 def reason_label(t: Translator, reason: str) -> str:
-    from bot.i18n import N_
+    from ground.i18n import N_
 
     labels = {
         "blocked": N_("đã chặn trợ lý"),

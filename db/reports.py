@@ -34,7 +34,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translations, Translator
 from db import outbox
 from db.cooperatives import SECTOR_LABELS
 from db.models import (
@@ -48,7 +47,8 @@ from db.models import (
     ReportPrompt,
     ReportVersion,
 )
-from handlers.types import Button, Reply
+from ground.i18n import Translations, Translator
+from ground.messages import Button, Reply
 from knowledge.forms import CHOICE, MONEY, MULTI, NUMERIC, YESNO, Field, Form
 
 REPRESENTATIVE_ROLES = ("manager", "accountant")

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import distinct, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import N_, Translations, Translator
 from db import audit
 from db import broadcasts as engine
 from db.events import parse_when, upcoming
@@ -26,10 +25,11 @@ from db.models import (
     Cooperative,
     Event,
 )
+from ground.i18n import N_, Translations, Translator
+from ground.messages import Button, Reply, rows
 from handlers.context import Context
 from handlers.events import event_card, remind_button, when_text
 from handlers.router import Router
-from handlers.types import Button, Reply, rows
 
 TEXT_FLOW, CHOICE_FLOW, WHEN_FLOW = "bc_text", "bc", "bc_when"
 MAX_TEXT = 3000  # leaves room for the event card within Telegram's 4,096 characters

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ROLE_ADMIN, ROLE_STAFF, Member
-from handlers.types import Incoming
+from ground.messages import Incoming
 
 if TYPE_CHECKING:
-    from bot.i18n import Translations, Translator
-    from bot.settings import Settings
+    from ground.i18n import Translations, Translator
+    from ground.settings import Settings
     from knowledge.base import KnowledgeStore
 
 

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import Translations
-from bot.logs import log_event, user_hash
-from bot.settings import Settings
 from db.queries import first_sight, get_or_create_member
+from ground.i18n import Translations
+from ground.logs import log_event, user_hash
+from ground.messages import Incoming, Outcome, Reply
+from ground.settings import Settings
 from handlers.context import Context
 from handlers.router import Router
-from handlers.types import Incoming, Outcome, Reply
 from knowledge.base import KnowledgeStore
 
 log = logging.getLogger("coopbot.core")

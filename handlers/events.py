@@ -12,8 +12,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import N_, Translations, Translator
-from bot.settings import Settings
 from db import audit, outbox
 from db.events import (
     check_dates,
@@ -26,9 +24,11 @@ from db.events import (
     upcoming,
 )
 from db.models import Event, EventReminder
+from ground.i18n import N_, Translations, Translator
+from ground.messages import Button, Reply
+from ground.settings import Settings
 from handlers.context import Context
 from handlers.router import Router
-from handlers.types import Button, Reply
 from knowledge.normalize import fold
 
 FORM_FLOW = "event_form"

@@ -14,7 +14,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, Translator
 from db import audit, outbox
 from db.models import (
     COOP_ROLES,
@@ -27,9 +26,10 @@ from db.models import (
     Cooperative,
     Member,
 )
+from ground.i18n import N_, Translator
+from ground.messages import Button, Reply, rows
 from handlers.context import Context
 from handlers.router import Router
-from handlers.types import Button, Reply, rows
 from knowledge.normalize import fold
 from knowledge.phone import mask_phone, normalize_phone
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_
+from ground.i18n import N_
+from ground.messages import Reply
 from handlers.context import Context
 from handlers.router import Router
-from handlers.types import Reply
 
 
 def register(router: Router) -> None:

@@ -13,11 +13,11 @@ from datetime import timedelta
 from rapidfuzz import fuzz
 from sqlalchemy import insert, or_, select
 
-from bot.i18n import N_
 from db.models import Question
+from ground.i18n import N_
+from ground.messages import Button, Reply, rows
 from handlers.context import Context
 from handlers.router import Router
-from handlers.types import Button, Reply, rows
 from knowledge.base import Entry
 from knowledge.normalize import fold, has_diacritics
 

@@ -22,13 +22,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import N_, Translations
 from db import audit
 from db import reports as db
 from db.models import LINK_PENDING, PERIOD_OPEN, Cooperative, Member, ReportPeriod
+from ground.i18n import N_, Translations
+from ground.messages import Attachment, Button, Reply, rows
 from handlers.context import Context
 from handlers.router import Router
-from handlers.types import Attachment, Button, Reply, rows
 from knowledge import numbers
 from knowledge.forms import CHOICE, MONEY, MULTI, NUMERIC, YESNO, Field, Form, monthly_report
 from knowledge.normalize import fold

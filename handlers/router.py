@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from ground.messages import Reply
 from handlers.context import Context
-from handlers.types import Reply
 from knowledge.normalize import fold
 
 HandlerResult = Reply | Sequence[Reply]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_
+from ground.i18n import N_
+from ground.messages import Button, Reply, rows
 from handlers.context import Context
 from handlers.router import ROLES_ORDER, Router
-from handlers.types import Button, Reply, rows
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 

@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, Translator
-from bot.settings import Settings
 from db import audit, outbox
 from db.models import (
     TICKET_ANSWERED,
@@ -30,10 +28,12 @@ from db.models import (
     TicketMessage,
 )
 from db.queries import get_or_create_member
+from ground.i18n import N_, Translator
+from ground.messages import Button, Reply
+from ground.settings import Settings
 from handlers.context import Context
 from handlers.members import staff_members
 from handlers.router import Router
-from handlers.types import Button, Reply
 
 NEW_FLOW, MEMBER_FLOW, STAFF_FLOW = "ticket_new", "ticket_member", "ticket_staff"
 RECENT_QUESTION = timedelta(hours=1)

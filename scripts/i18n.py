@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.i18n import EXTRACT_KEYWORDS, SUPPORTED_CODE_DIRS, catalog_path  # noqa: E402
+from ground.i18n import EXTRACT_KEYWORDS, SUPPORTED_CODE_DIRS, catalog_path  # noqa: E402
 
 
 def extract() -> Catalog:

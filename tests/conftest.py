@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import App, build_app
-from bot.settings import Settings
 from db import migrate
 from db.models import Base
 from db.session import create_engine
-from handlers.types import Incoming, Outcome
+from ground.messages import Incoming, Outcome
+from ground.settings import Settings
 from knowledge.base import DATA_DIR, KnowledgeStore
 
 ROOT = Path(__file__).resolve().parent.parent

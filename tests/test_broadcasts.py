@@ -35,8 +35,8 @@ from db.models import (
     Report,
     ReportPeriod,
 )
+from ground.messages import Reply
 from handlers.broadcasts import start_due
-from handlers.types import Reply
 from tests.conftest import Chat
 from tests.telegram_fake import FORBIDDEN, TOKEN, TOO_MANY, FakeTelegram
 

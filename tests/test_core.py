@@ -12,8 +12,8 @@ from bot.app import App
 from bot.scheduler import run_due_jobs
 from db.models import Member, Question
 from db.queries import first_sight
+from ground.messages import Incoming, Reply
 from handlers.router import parse_command
-from handlers.types import Incoming, Reply
 from tests.conftest import Chat
 
 

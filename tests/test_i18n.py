@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import EXTRACT_KEYWORDS, SUPPORTED_CODE_DIRS, Translations, catalog_path
+from ground.i18n import EXTRACT_KEYWORDS, SUPPORTED_CODE_DIRS, Translations, catalog_path
 
 ROOT = Path(__file__).resolve().parent.parent
 

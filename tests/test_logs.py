@@ -2,7 +2,7 @@ import io
 import json
 import logging
 
-from bot.logs import log_event, redact, setup_logging, user_hash
+from ground.logs import log_event, redact, setup_logging, user_hash
 
 
 def test_redact_tokens_and_phones() -> None:

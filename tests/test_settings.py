@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from ground.settings import SettingsError, load_settings
 
 
 def test_defaults() -> None:

@@ -25,7 +25,7 @@ from bot.channels.telegram import (
     utf16_len,
 )
 from db.models import Member
-from handlers.types import Attachment, Button, Reply
+from ground.messages import Attachment, Button, Reply
 from tests.telegram_fake import (
     FORBIDDEN,
     OUTAGE,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.app import App
-from bot.settings import Settings
 from db.models import Member, OutboxMessage, Ticket, TicketMessage
+from ground.settings import Settings
 from handlers.tickets import next_opening, renotify_stale
 from knowledge.suggestions import draft_entries
 from tests.conftest import Chat
@@ -126,7 +126,7 @@ async def test_unclaimed_ticket_is_renotified_once(small_app: App, clock) -> Non
 
 
 async def test_images_are_noted_empty_messages_asked_again(small_app: App) -> None:
-    from handlers.types import Incoming
+    from ground.messages import Incoming
 
     chat = Chat(small_app, "m")
     out = await chat.send("/lienhe")

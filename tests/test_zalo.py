@@ -37,11 +37,11 @@ from bot.channels.zalo import (
     unwrap,
     webhook_url,
 )
-from bot.logs import redact
-from bot.settings import load_settings
 from bot.web import FileLinks, create_web_app
 from db.models import Member
-from handlers.types import Attachment, Button, Reply
+from ground.logs import redact
+from ground.messages import Attachment, Button, Reply
+from ground.settings import load_settings
 
 TOKEN = "3f9a1c2b7d4e5f60:kJ8sHq2xZ0pLm4NvR7tY1uWc9eBdA3Qz"
 SECRET_PART = TOKEN.split(":")[1]
@@ -649,7 +649,7 @@ async def test_broadcast_rows_reach_zalo_members_through_the_engine(
 
     from db.broadcasts import enqueue_rows
     from db.models import Broadcast, OutboxMessage
-    from handlers.types import Button
+    from ground.messages import Button
 
     await zalo.send(text_update(LAN, "xin chào"), text_update(MAI, "xin chào"))
     now = datetime(2026, 11, 28, tzinfo=UTC)

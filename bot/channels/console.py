@@ -12,8 +12,8 @@ from typing import TextIO
 
 from db import outbox
 from db.queries import get_member
+from ground.messages import Incoming, Reply
 from handlers.core import Conversation
-from handlers.types import Incoming, Reply
 
 
 def render(reply: Reply, choose_hint: str, first: int = 1) -> str:

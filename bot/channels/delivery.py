@@ -11,8 +11,8 @@ from typing import Any
 from db import outbox
 from db.broadcasts import DeliveryEngine, Sender
 from db.models import Member
+from ground.messages import Reply
 from handlers.core import Conversation
-from handlers.types import Reply
 
 log = logging.getLogger("coopbot.delivery")
 

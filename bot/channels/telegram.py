@@ -67,13 +67,13 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.delivery import Background, deliver_pending
-from bot.logs import log_event, user_hash
 from bot.web import Webhook
 from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
 from db.models import Member
 from db.queries import mark_unreachable
+from ground.logs import log_event, user_hash
+from ground.messages import Incoming, Outcome, Reply
 from handlers.core import Conversation
-from handlers.types import Incoming, Outcome, Reply
 
 log = logging.getLogger("coopbot.telegram")
 

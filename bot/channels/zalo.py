@@ -40,14 +40,14 @@ import httpx
 
 from bot.channels.delivery import Background, deliver_pending
 from bot.channels.telegram import split_text
-from bot.i18n import Translator
-from bot.logs import log_event, redact, user_hash
 from bot.web import FileLinks, Webhook
 from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
 from db.models import Member
 from db.queries import get_member, mark_unreachable
+from ground.i18n import Translator
+from ground.logs import log_event, redact, user_hash
+from ground.messages import Incoming, Reply
 from handlers.core import Conversation
-from handlers.types import Incoming, Reply
 
 log = logging.getLogger("coopbot.zalo")
 

@@ -26,8 +26,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_with_own_engine() -> None:
-    from bot.settings import load_settings
     from db.session import create_engine
+    from ground.settings import load_settings
 
     engine = create_engine(load_settings().database_url)
     async with engine.begin() as conn:

@@ -1,6 +1,6 @@
 """Translations (Babel message catalogs) and locale-aware formatting.
 
-Catalogs live in ``bot/locale/<locale>/LC_MESSAGES/coopbot.po``. They are compiled in
+Catalogs live in ``ground/locale/<locale>/LC_MESSAGES/coopbot.po``. They are compiled in
 memory when loaded, so there is no build step and no stale ``.mo`` file. Message ids are the
 Vietnamese source text: the code reads in the members' first language, ``vi`` holds the
 reviewed Vietnamese, ``en`` the English.
@@ -27,7 +27,7 @@ from babel.numbers import format_currency, format_decimal
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "coopbot"
 EXTRACT_KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
-SUPPORTED_CODE_DIRS = ("bot", "handlers", "knowledge", "db")
+SUPPORTED_CODE_DIRS = ("bot", "handlers", "operations", "outputs", "db", "knowledge", "ground")
 
 
 def N_(message: str) -> str:

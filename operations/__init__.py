@@ -1,0 +1,2 @@
+"""Operations that every door shares (chat, command line, web): one function each, checking
+the actor's rights when it runs."""

@@ -1,0 +1,1 @@
+"""Outputs: spreadsheets and charts, read and written in one place."""
