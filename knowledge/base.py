@@ -45,6 +45,8 @@ class Entry:
     # "not ours", and its answer says where to ask instead.
     scope: str = "in"
     file: str = ""
+    # English: {"title": str, "answer": str, "questions": tuple[str, ...]}; empty when missing.
+    en: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def export(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,11 @@ class Entry:
             "certainty": self.certainty,
             "followups": list(self.followups),
             "scope": self.scope,
+            **(
+                {"en": {**self.en, "questions": list(self.en.get("questions", ()))}}
+                if self.en
+                else {}
+            ),
         }
 
 
@@ -109,7 +116,7 @@ def _parse_entry(raw: Any, file: str, problems: list[Problem]) -> Entry | None:
     errors: list[str] = []
     known = {
         "id", "title", "questions", "answer", "tags", "sources",
-        "reviewed", "certainty", "followups", "scope",
+        "reviewed", "certainty", "followups", "scope", "en",
     }  # fmt: skip
     for key in raw:
         if key not in known:
@@ -150,6 +157,7 @@ def _parse_entry(raw: Any, file: str, problems: list[Problem]) -> Entry | None:
     followups = _str_list(raw.get("followups", [])) if raw.get("followups") else ()
     if followups is None:
         errors.append("followups must be a list of entry ids")
+    en = _parse_english(raw.get("en"), errors)
     if errors:
         problems.extend(Problem(file, eid, e) for e in errors)
         return None
@@ -165,7 +173,33 @@ def _parse_entry(raw: Any, file: str, problems: list[Problem]) -> Entry | None:
         followups=followups or (),
         scope=str(scope),
         file=file,
+        en=en,
     )
+
+
+def _parse_english(raw: Any, errors: list[str]) -> dict[str, Any]:
+    """The optional ``en:`` block: ``title``, ``answer`` and ``questions`` in English."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errors.append("en must be a mapping with title, answer and questions")
+        return {}
+    for key in raw:
+        if key not in ("title", "answer", "questions"):
+            errors.append(f"unknown field 'en.{key}'")
+    title, answer = raw.get("title"), raw.get("answer")
+    questions = _str_list(raw.get("questions"))
+    if not isinstance(title, str) or not title.strip():
+        errors.append("en.title is missing")
+    if not isinstance(answer, str) or not answer.strip():
+        errors.append("en.answer is missing")
+    elif len(answer.strip()) > MAX_ANSWER:
+        errors.append(f"en.answer is {len(answer.strip())} characters (at most {MAX_ANSWER})")
+    if not questions:
+        errors.append("en.questions must be a non-empty list of texts")
+    if not isinstance(title, str) or not isinstance(answer, str) or not questions:
+        return {}
+    return {"title": title.strip(), "answer": answer.strip(), "questions": questions}
 
 
 def _parse_menu(raw: Any, file: str, problems: list[Problem]) -> list[Topic]:
