@@ -37,7 +37,7 @@ i18n: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/coopbot eval tests/data/qa_set.jsonl
-	$(BIN)/coopbot eval ../shared/eval/dev.jsonl
+	$(BIN)/coopbot eval tests/data/dev.jsonl
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py

@@ -29,7 +29,7 @@ from knowledge.normalize import fold  # noqa: E402
 
 SETS = {
     "own (tests/data/qa_set.jsonl)": ROOT / "tests" / "data" / "qa_set.jsonl",
-    "dev (../shared/eval/dev.jsonl)": ROOT.parent / "shared" / "eval" / "dev.jsonl",
+    "dev (tests/data/dev.jsonl)": ROOT / "tests" / "data" / "dev.jsonl",
 }
 
 Ranker = Callable[[str], tuple[str | None, float]]

@@ -31,7 +31,7 @@ def rss_mb() -> float:
 
 def real_questions() -> list[str]:
     qs = []
-    for path in (ROOT / "tests" / "data" / "qa_set.jsonl", ROOT.parent / "shared/eval/dev.jsonl"):
+    for path in (ROOT / "tests" / "data" / "qa_set.jsonl", ROOT / "tests/data/dev.jsonl"):
         if path.exists():
             qs += [json.loads(x)["q"] for x in path.read_text(encoding="utf-8").splitlines() if x]
     return qs
