@@ -315,11 +315,13 @@ def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def
 def _import_events(settings: Settings, path: Path) -> int:
     from datetime import UTC, datetime
 
-    from db.events import EventFileError, import_events
+    from db.events import EventFileError
+    from operations.actors import CLI
+    from operations.events import import_events
 
     try:
         report = _with_session(
-            settings, lambda s: import_events(s, path, datetime.now(UTC), settings.tz, actor="cli")
+            settings, lambda s: import_events(s, CLI, path, datetime.now(UTC), settings.tz)
         )
     except EventFileError as exc:
         print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
