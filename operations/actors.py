@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import actor_of
 from db.models import ROLE_ADMIN, ROLE_STAFF, Member
+from ground.i18n import N_
 
 STAFF_ROLES = (ROLE_STAFF, ROLE_ADMIN)
 
@@ -60,4 +61,4 @@ async def role_of(session: AsyncSession, actor: Actor) -> str | None:
 async def require_staff(session: AsyncSession, actor: Actor) -> None:
     """Raise :class:`Refused` unless the actor is staff (or admin) now."""
     if await role_of(session, actor) not in STAFF_ROLES:
-        raise Refused("Việc này chỉ dành cho cán bộ Liên minh HTX.")
+        raise Refused(N_("Việc này chỉ dành cho cán bộ Liên minh HTX."))

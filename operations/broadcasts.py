@@ -25,7 +25,7 @@ from db.models import (
     Event,
     Member,
 )
-from ground.i18n import Translations
+from ground.i18n import N_, Translations
 from operations.actors import STAFF_ROLES, Actor, OperationError, require_staff, role_of
 from operations.broadcast_texts import recipient_reply
 
@@ -45,10 +45,10 @@ class Draft:
 def check_text(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise OperationError("Anh/chị gõ nội dung thông báo bằng chữ (gõ /huy để thôi).")
+        raise OperationError(N_("Anh/chị gõ nội dung thông báo bằng chữ (gõ /huy để thôi)."))
     if len(text) > MAX_TEXT:
         raise OperationError(
-            "Thông báo dài {n} ký tự, quá {max}. Anh/chị rút gọn rồi gửi lại.",
+            N_("Thông báo dài {n} ký tự, quá {max}. Anh/chị rút gọn rồi gửi lại."),
             n=len(text),
             max=MAX_TEXT,
         )
@@ -65,7 +65,7 @@ def check_audience(audience: str, value: str | None) -> None:
         "commune": (value or "").isdigit() and len(value or "") <= 9,
     }.get(audience, False)
     if not ok:
-        raise OperationError("Không có nhóm người nhận này. Anh/chị chọn lại bằng các nút.")
+        raise OperationError(N_("Không có nhóm người nhận này. Anh/chị chọn lại bằng các nút."))
 
 
 async def _check_event(session: AsyncSession, event_id: int | None) -> Event | None:
@@ -73,7 +73,7 @@ async def _check_event(session: AsyncSession, event_id: int | None) -> Event | N
         return None
     event = await session.get(Event, event_id)
     if event is None:
-        raise OperationError("Sự kiện này không còn trong danh sách. Gõ /sukien để xem.")
+        raise OperationError(N_("Sự kiện này không còn trong danh sách. Gõ /sukien để xem."))
     return event
 
 
@@ -119,7 +119,7 @@ async def start_broadcast(
     check_audience(draft.audience, draft.value)
     await _check_event(session, draft.event_id)
     if at is not None and at <= now:
-        raise OperationError("Thời điểm này đã qua. Anh/chị gõ một thời điểm sắp tới:")
+        raise OperationError(N_("Thời điểm này đã qua. Anh/chị gõ một thời điểm sắp tới:"))
     broadcast = Broadcast(
         text=text,
         event_id=draft.event_id,
@@ -170,7 +170,7 @@ async def cancel_broadcast(
     broadcast = await session.get(Broadcast, broadcast_id)
     if broadcast is None or not data.is_active(broadcast):
         raise OperationError(
-            "Không có thông báo #{id} đang gửi hoặc đang hẹn giờ.", id=broadcast_id
+            N_("Không có thông báo #{id} đang gửi hoặc đang hẹn giờ."), id=broadcast_id
         )
     was_scheduled = broadcast.status == BROADCAST_SCHEDULED
     skipped = await data.cancel(session, broadcast, now)

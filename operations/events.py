@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import audit, outbox
 from db import events as data
 from db.models import Event
-from ground.i18n import Translations
+from ground.i18n import N_, Translations
 from ground.messages import Reply
 from ground.settings import Settings
 from operations.actors import Actor, OperationError, require_staff
@@ -48,9 +48,9 @@ async def add_event(
     await require_staff(session, actor)
     event = draft_event(values)
     if not (event.title or "").strip() or event.starts_at is None:
-        raise OperationError("Sự kiện cần có tên và ngày bắt đầu.")
+        raise OperationError(N_("Sự kiện cần có tên và ngày bắt đầu."))
     if data.check_dates(event.starts_at, event.ends_at, event.register_by):
-        raise OperationError("Ngày của sự kiện không khớp nhau. Gõ /themsukien để nhập lại.")
+        raise OperationError(N_("Ngày của sự kiện không khớp nhau. Gõ /themsukien để nhập lại."))
     event.created_by = actor.name
     event.created_at = event.updated_at = now
     session.add(event)
