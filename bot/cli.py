@@ -107,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep_open.add_argument("period", help="the month reported, e.g. 2026-11")
 
+    from bot import cli_broadcasts
+
+    cli_broadcasts.add_parser(sub)
+
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
 
     aud = sub.add_parser("audit", help="print the audit log of staff actions, newest first")
@@ -140,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reports": _reports,
         "demo": _demo,
         "audit": _audit,
+        "broadcasts": _broadcasts,
     }[args.command]
     try:
         return handler(settings, args)
@@ -159,6 +164,12 @@ def _kb_store(settings: Settings):  # type: ignore[no-untyped-def]
         print("coopbot: the knowledge base has problems (run 'coopbot kb check'):", file=sys.stderr)
         print(str(exc), file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def _broadcasts(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import cli_broadcasts
+
+    return cli_broadcasts.run(settings, args)
 
 
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
