@@ -128,6 +128,10 @@ async def take_text(ctx: Context, text: str) -> Reply:
 
 
 async def typed_during_choice(ctx: Context, _: str) -> Reply:
+    try:
+        await require_staff(ctx.session, Actor.of(ctx.member))
+    except Refused as exc:
+        return _failed(ctx, exc)
     return Reply(ctx.t("Anh/chị chọn bằng các nút ở trên, hoặc gõ /huy để thôi."))
 
 

@@ -21,7 +21,7 @@ from handlers.router import Router
 from knowledge.normalize import fold
 from operations import events as ops
 from operations.actors import Actor, OperationError, Refused, require_staff
-from operations.event_texts import event_card, remind_button, when_text
+from operations.event_texts import event_card, remind_button
 
 FORM_FLOW = "event_form"
 SKIP_WORDS = ("bo qua", "skip", "-")
@@ -45,8 +45,6 @@ STEPS: tuple[tuple[str, bool, str], ...] = (
     ("tags", False, N_("Từ khoá, cách nhau bởi dấu phẩy (ví dụ: hội chợ, ocop)?")),
 )
 assert tuple(field for field, _, _ in STEPS) == ops.FIELDS
-
-__all__ = ["event_card", "remind_button", "when_text"]  # still importable from here
 
 
 # --- /sukien and its buttons (every member) ------------------------------------------------

@@ -156,6 +156,13 @@ async def test_staff_removed_during_thongbao_schedules_nothing(small_app: App) -
     await _set_role(app, "s2", "member")
     assert "không còn quyền cán bộ" in await s2.say("Nội dung")
 
+    s3 = await _staff(app, "s3")  # removed while the buttons wait
+    await s3.say("/thongbao Nội dung")
+    await _set_role(app, "s3", "member")
+    assert "không còn quyền cán bộ" in await s3.say("gửi đi")
+    assert "chỉ dành cho cán bộ" in (await s3.send(action="bc:to:all")).replies[0].text
+    assert await _count(app, Broadcast) == 0
+
 
 async def test_staff_removed_during_the_event_form_saves_nothing(small_app: App) -> None:
     app = small_app
