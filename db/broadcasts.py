@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +43,7 @@ from db.models import (
     Report,
     ReportPeriod,
 )
+from db.outbox import Message
 
 QUEUED, CLAIMED, SENDING, SENT, FAILED, SKIPPED = (
     "queued",
@@ -150,18 +151,6 @@ async def commune_name(session: AsyncSession, code: int) -> str | None:
 
 
 # --- rows --------------------------------------------------------------------------------
-
-
-class _Button(Protocol):
-    label: str
-    action: str
-
-
-class Message(Protocol):
-    """What a row is made of: text and rows of buttons (label, action)."""
-
-    text: str
-    buttons: Sequence[Sequence[_Button]]
 
 
 async def enqueue_rows(

@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
-from bot.channels.delivery import DeliveryEngine
+from bot.channels.delivery import DeliveryEngine, reply_of
 from db import outbox
 from db.queries import get_member
 from ground.messages import Incoming, Reply
@@ -47,7 +47,7 @@ async def take_outbox(
         for row in rows:
             outbox.mark_sent(row, conversation.clock())
         await session.commit()
-    replies = [outbox.as_reply(r) for r in rows]
+    replies = [reply_of(r.text, r.buttons) for r in rows]
     if rows and remember:
         # Buttons of a notification can be pressed by number, like any others.
         await remember_buttons(conversation, user_id, replies)

@@ -67,6 +67,7 @@ __all__ = [
     "Transient",
     "Uncertain",
     "deliver_pending",
+    "reply_of",
 ]
 
 log = logging.getLogger("coopbot.delivery")
@@ -113,9 +114,10 @@ class Sender(Protocol):
         """Show or edit (``message_id``) a staff progress message; its id, when editable."""
 
 
-def _reply(row: ClaimedRow) -> Reply:
-    buttons = tuple(tuple(Button(label, action) for label, action in r) for r in row.buttons or [])
-    return Reply(row.text, buttons)
+def reply_of(text: str, buttons: Sequence[Sequence[Sequence[str]]] | None) -> Reply:
+    """A stored message (text, rows of [label, action]) as a :class:`Reply` to send."""
+    rows = tuple(tuple(Button(label, action) for label, action in r) for r in buttons or [])
+    return Reply(text, rows)
 
 
 # --- the engine --------------------------------------------------------------------------
@@ -275,7 +277,7 @@ class DeliveryEngine:
 
     async def _send_one(self, sender: Sender, row: ClaimedRow) -> BaseException | None:
         try:
-            await sender.send(row.user_id, _reply(row))
+            await sender.send(row.user_id, reply_of(row.text, row.buttons))
         except Exception as exc:
             return exc
         return None
@@ -420,7 +422,7 @@ async def deliver_pending(
     async with conversation.sessions() as session:
         for row, member in await outbox.pending(session, channel, limit=limit):
             try:
-                await send(member, outbox.as_reply(row))
+                await send(member, reply_of(row.text, row.buttons))
             except blocked as exc:
                 outbox.mark_failed(row, f"{type(exc).__name__}: {exc}", final=True)
                 member.unreachable = True
