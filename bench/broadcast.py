@@ -35,8 +35,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
+from bot.channels.delivery import DeliveryEngine  # noqa: E402
 from bot.channels.telegram import TelegramChannel, TelegramLimiter, TelegramSender  # noqa: E402
-from db.broadcasts import DeliveryEngine, enqueue_rows  # noqa: E402
+from db.broadcasts import enqueue_rows  # noqa: E402
 from db.models import BROADCAST_SENDING, Broadcast, Member, OutboxMessage  # noqa: E402
 from ground.messages import Reply  # noqa: E402
 from ground.settings import Settings  # noqa: E402

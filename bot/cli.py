@@ -108,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep_open.add_argument("period", help="the month reported, e.g. 2026-11")
 
+    from bot import cli_broadcasts
+
+    cli_broadcasts.add_parser(sub)
+
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
 
     bak = sub.add_parser(
@@ -153,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "backup": _backup,
         "restore": _restore,
+        "broadcasts": _broadcasts,
     }[args.command]
     try:
         return handler(settings, args)
@@ -172,6 +177,12 @@ def _kb_store(settings: Settings):  # type: ignore[no-untyped-def]
         print("coopbot: the knowledge base has problems (run 'coopbot kb check'):", file=sys.stderr)
         print(str(exc), file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def _broadcasts(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import cli_broadcasts
+
+    return cli_broadcasts.run(settings, args)
 
 
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -328,11 +339,13 @@ def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def
 def _import_events(settings: Settings, path: Path) -> int:
     from datetime import UTC, datetime
 
-    from db.events import EventFileError, import_events
+    from db.events import EventFileError
+    from operations.actors import CLI
+    from operations.events import import_events
 
     try:
         report = _with_session(
-            settings, lambda s: import_events(s, path, datetime.now(UTC), settings.tz, actor="cli")
+            settings, lambda s: import_events(s, CLI, path, datetime.now(UTC), settings.tz)
         )
     except EventFileError as exc:
         print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)

@@ -43,13 +43,13 @@ JOBS.append(("reports.cycle", _report_cycle))
 
 
 async def _start_scheduled_broadcasts(app: App, now: datetime) -> None:
-    from handlers.broadcasts import start_due
+    from operations.broadcasts import start_due
 
     await start_due(app.conversation.sessions, app.conversation.translations, now)
 
 
 async def _remind_events(app: App, now: datetime) -> None:
-    from handlers.events import send_reminders
+    from operations.events import send_reminders
 
     conv = app.conversation
     await send_reminders(conv.sessions, conv.translations, conv.settings, now)

@@ -286,54 +286,87 @@ class EventImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    past: list[tuple[int, str]] = field(default_factory=list)  # (line, title): already over
 
     def render(self) -> str:
         lines = [
             f"Tệp {self.source}: đã nhập {self.created + self.updated + self.unchanged} sự kiện "
             f"({self.created} mới, {self.updated} cập nhật, {self.unchanged} không đổi)."
         ]
+        if self.past:
+            lines.append(
+                f"Lưu ý: {len(self.past)} sự kiện đã qua (vẫn nhập, nhưng thành viên không thấy "
+                "trong /sukien; kiểm tra lại năm):"
+            )
+            lines.extend(f"  Dòng {line}: {title}" for line, title in self.past[:20])
+            if len(self.past) > 20:
+                lines.append(f"  … và {len(self.past) - 20} dòng khác")
         if self.rejected:
             lines.append(f"Bỏ qua {len(self.rejected)} dòng có lỗi (sửa rồi nhập lại):")
             lines.extend(f"  Dòng {line}: {reason}" for line, reason in self.rejected)
         return "\n".join(lines)
 
 
-async def find_same(session: AsyncSession, title: str, starts_at: datetime) -> Event | None:
-    stmt = select(Event).where(Event.starts_at == starts_at)
+def _same_key(title: str, starts_at: datetime) -> tuple[datetime, str]:
+    """Two events are the same when they start together and their titles fold alike."""
+    return starts_at.astimezone(UTC), fold(title)
+
+
+async def _existing(
+    session: AsyncSession, starts: list[datetime]
+) -> dict[tuple[datetime, str], Event]:
+    """The events that start within the span of ``starts``, by :func:`_same_key`: loaded
+    once for a whole file, instead of one query per row."""
+    if not starts:
+        return {}
+    stmt = select(Event).where(Event.starts_at >= min(starts), Event.starts_at <= max(starts))
+    found: dict[tuple[datetime, str], Event] = {}
     for event in (await session.execute(stmt)).scalars():
-        if fold(event.title) == fold(title):
-            return event
-    return None
+        found.setdefault(_same_key(event.title, event.starts_at), event)
+    return found
 
 
 async def import_events(
     session: AsyncSession, path: Path | str, now: datetime, tz: ZoneInfo, actor: str = "cli"
 ) -> EventImportReport:
-    """Add or update events from ``path`` (same title and start: updated) and commit."""
+    """Add or update events from ``path`` (same title and start: updated) and commit. Events
+    already over are imported and listed in the report (a wrong year is a common slip)."""
     path = Path(path)
     report = EventImportReport(path.name)
+    checked: list[tuple[int, dict[str, Any]]] = []
     for line, row in read_event_rows(path):
         values, errors = check_event_row(row, tz)
         if values is None:
             report.rejected.append((line, "; ".join(errors)))
-            continue
-        existing = await find_same(session, values["title"], values["starts_at"])
-        if existing is None:
-            session.add(Event(**values, created_by=actor, created_at=now, updated_at=now))
-            report.created += 1
-            continue
-        changed = False
-        for key, value in values.items():
-            if getattr(existing, key) != value:
-                setattr(existing, key, value)
-                changed = True
-        if changed:
-            existing.updated_at = now
-            report.updated += 1
         else:
-            report.unchanged += 1
+            checked.append((line, values))
+    known = await _existing(session, [values["starts_at"] for _, values in checked])
+    added: list[Event] = []
+    for line, values in checked:
+        key = _same_key(values["title"], values["starts_at"])
+        existing = known.get(key)
+        if existing is None:
+            event = Event(**values, created_by=actor, created_at=now, updated_at=now)
+            known[key] = event
+            added.append(event)
+            report.created += 1
+        else:
+            changed = False
+            for name, value in values.items():
+                if getattr(existing, name) != value:
+                    setattr(existing, name, value)
+                    changed = True
+            if changed:
+                existing.updated_at = now
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        event = existing or known[key]
+        if end_of(event, tz) <= now:
+            report.past.append((line, values["title"]))
+    session.add_all(added)
     record(session, actor, "events_imported", now, path.name,
            {"created": report.created, "updated": report.updated,
-            "rejected": len(report.rejected)})  # fmt: skip
+            "rejected": len(report.rejected), "past": len(report.past)})  # fmt: skip
     await session.commit()
     return report

@@ -6,19 +6,33 @@ action that caused it was committed); each channel delivers the pending rows of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Member, OutboxMessage
-from ground.messages import Button, Reply
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 MAX_ATTEMPTS = 5
 
 
-def enqueue(session: AsyncSession, member: Member, reply: Reply, now: datetime) -> OutboxMessage:
+class _Button(Protocol):
+    label: str
+    action: str
+
+
+class Message(Protocol):
+    """What a row is made of (a ``Reply``, seen from the data floor): text and rows of
+    buttons, each a label and an action."""
+
+    text: str
+    buttons: Sequence[Sequence[_Button]]
+
+
+def enqueue(session: AsyncSession, member: Member, reply: Message, now: datetime) -> OutboxMessage:
     row = OutboxMessage(
         member_id=member.id,
         channel=member.channel,
@@ -30,11 +44,6 @@ def enqueue(session: AsyncSession, member: Member, reply: Reply, now: datetime) 
     )
     session.add(row)
     return row
-
-
-def as_reply(row: OutboxMessage) -> Reply:
-    buttons = tuple(tuple(Button(label, action) for label, action in r) for r in row.buttons or [])
-    return Reply(row.text, buttons)
 
 
 async def pending(

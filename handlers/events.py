@@ -1,8 +1,10 @@
-"""Trade events: /sukien lists the upcoming ones (with a "remind me" button), staff add one with
-/themsukien (a guided form), and the day before an event the members who asked are reminded.
+"""Trade events in chat: /sukien lists the upcoming ones (with a "remind me" button), staff
+add one with /themsukien (a guided form); the day before an event the members who asked are
+reminded (operations/events.py, run by the scheduler).
 
 The form asks one question at a time and keeps the answers in ``member.flow_data``, so a
 restart loses nothing; optional questions take "bỏ qua"; a preview ends with "Lưu" / "Huỷ".
+Staff rights are checked at every answer and when "Lưu" is pressed, not only at /themsukien.
 """
 
 from __future__ import annotations
@@ -10,31 +12,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from db import audit, outbox
-from db.events import (
-    check_dates,
-    claim_reminder,
-    due_reminders,
-    has_time,
-    parse_when,
-    reminder_of,
-    split_tags,
-    upcoming,
-)
+from db.events import check_dates, parse_when, reminder_of, split_tags, upcoming
 from db.models import Event, EventReminder
-from ground.i18n import N_, Translations, Translator
+from ground.i18n import N_
 from ground.messages import Button, Reply
-from ground.settings import Settings
 from handlers.context import Context
 from handlers.router import Router
 from knowledge.normalize import fold
+from operations import events as ops
+from operations.actors import Actor, OperationError, Refused, require_staff
+from operations.event_texts import event_card, remind_button
 
 FORM_FLOW = "event_form"
 SKIP_WORDS = ("bo qua", "skip", "-")
-DATE_FIELDS = ("starts_at", "ends_at", "register_by")
-
+DATE_FIELDS = ops.DATE_FIELDS
+GONE = N_("Sự kiện này không còn trong danh sách. Gõ /sukien để xem.")
 
 # (field, required, question)
 STEPS: tuple[tuple[str, bool, str], ...] = (
@@ -52,41 +44,13 @@ STEPS: tuple[tuple[str, bool, str], ...] = (
     ("link", False, N_("Đường dẫn (trang web) của sự kiện?")),
     ("tags", False, N_("Từ khoá, cách nhau bởi dấu phẩy (ví dụ: hội chợ, ocop)?")),
 )
+assert tuple(field for field, _, _ in STEPS) == ops.FIELDS
 
 
-def when_text(t: Translator, value: datetime) -> str:
-    """A day (typed without a time) or a date and time, with Babel, in local time."""
-    if not has_time(value, t.tz):
-        return t.day(value)
-    return f"{t.day(value)}, {t.datetime(value, 'HH:mm')}"
+# --- /sukien and its buttons (every member) ------------------------------------------------
 
 
-def event_card(t: Translator, event: Event) -> str:
-    """An event as members read it, in ``t``'s locale and time zone."""
-    when = when_text(t, event.starts_at)
-    if event.ends_at is not None and event.ends_at != event.starts_at:
-        when = t.t("{start} đến {end}", start=when, end=when_text(t, event.ends_at))
-    lines = [f"📅 {event.title}", t.t("Thời gian: {when}", when=when)]
-    if event.place:
-        lines.append(t.t("Địa điểm: {place}", place=event.place))
-    if event.register_by is not None:
-        lines.append(t.t("Hạn đăng ký: {date}", date=when_text(t, event.register_by)))
-    if event.contact:
-        lines.append(t.t("Liên hệ: {contact}", contact=event.contact))
-    if event.link:
-        lines.append(event.link)
-    if event.description:
-        lines.append(event.description)
-    return "\n".join(lines)
-
-
-def remind_button(t: Translator, event: Event, reminded: bool) -> Button:
-    if reminded:
-        return Button(t.t("Bỏ nhắc"), f"ev:unrem:{event.id}")
-    return Button(t.t("Nhắc tôi trước 1 ngày"), f"ev:rem:{event.id}")
-
-
-async def list_events(ctx: Context) -> list[Reply]:
+async def list_events(ctx: Context, _: str = "") -> list[Reply]:
     events = await upcoming(ctx.session, ctx.clock(), ctx.translator.tz)
     if not events:
         return [
@@ -105,15 +69,33 @@ async def list_events(ctx: Context) -> list[Reply]:
     return replies
 
 
-# --- the form ----------------------------------------------------------------------------
+async def event_button(ctx: Context, arg: str) -> Reply | list[Reply]:
+    """``ev:list``, ``ev:rem:<id>``, ``ev:unrem:<id>``: events are public, so any member may
+    press them (as /sukien, which shows them); a reminder is the member's own."""
+    kind, _, eid = arg.partition(":")
+    if kind == "list":
+        return await list_events(ctx)
+    event = await ctx.session.get(Event, int(eid)) if eid.isdigit() and len(eid) < 10 else None
+    if event is None or kind not in ("rem", "unrem"):
+        return Reply(ctx.t(GONE))
+    existing = await reminder_of(ctx.session, event.id, ctx.member.id)
+    if kind == "rem":
+        if existing is None:
+            ctx.session.add(
+                EventReminder(event_id=event.id, member_id=ctx.member.id, created_at=ctx.clock())
+            )
+        text = ctx.t(
+            "Đã hẹn: trợ lý sẽ nhắc anh/chị về “{title}” một ngày trước khi diễn ra.",
+            title=event.title,
+        )
+        return Reply(text, ((remind_button(ctx.translator, event, True),),))
+    if existing is not None:
+        await ctx.session.delete(existing)
+    text = ctx.t("Đã bỏ nhắc sự kiện “{title}”.", title=event.title)
+    return Reply(text, ((remind_button(ctx.translator, event, False),),))
 
 
-def _draft_event(values: dict[str, Any]) -> Event:
-    data = dict(values)
-    for key in DATE_FIELDS:
-        if data.get(key):
-            data[key] = datetime.fromisoformat(data[key])
-    return Event(**{k: data.get(k) for k, _, _ in STEPS})
+# --- /themsukien (staff) -----------------------------------------------------------------
 
 
 def _ask(ctx: Context, step: int) -> Reply:
@@ -125,11 +107,18 @@ def _ask(ctx: Context, step: int) -> Reply:
 
 
 def _preview(ctx: Context) -> Reply:
-    event = _draft_event((ctx.member.flow_data or {}).get("values", {}))
-    return Reply(
-        ctx.t("Xem lại sự kiện:") + "\n\n" + event_card(ctx.translator, event),
-        ((Button(ctx.t("Lưu"), "evf:save"), Button(ctx.t("Huỷ"), "evf:drop")),),
-    )
+    event = ops.draft_event((ctx.member.flow_data or {}).get("values", {}))
+    text = ctx.t("Xem lại sự kiện:") + "\n\n" + event_card(ctx.translator, event)
+    if event.starts_at is not None and ops.is_past(event, ctx.clock(), ctx.translator.tz):
+        text += "\n\n" + ctx.t(
+            "Lưu ý: sự kiện này đã qua; thành viên sẽ không thấy nó trong /sukien."
+        )
+    return Reply(text, ((Button(ctx.t("Lưu"), "evf:save"), Button(ctx.t("Huỷ"), "evf:drop")),))
+
+
+def _refused(ctx: Context) -> Reply:
+    ctx.end_flow()
+    return Reply(ctx.t("Anh/chị không còn quyền cán bộ nên không thêm được sự kiện."))
 
 
 def _take(ctx: Context, field: str, text: str) -> tuple[Any, str | None]:
@@ -160,114 +149,70 @@ def _take(ctx: Context, field: str, text: str) -> tuple[Any, str | None]:
     return text, None
 
 
-def register(router: Router) -> None:
-    @router.command("sukien", "events", description=N_("Hội chợ, sự kiện sắp tới"))
-    async def events(ctx: Context, _: str) -> list[Reply]:
-        return await list_events(ctx)
+async def add_event(ctx: Context, _: str) -> Reply:
+    ctx.start_flow(FORM_FLOW, {"step": 0, "values": {}})
+    return Reply(ctx.t("Thêm sự kiện mới; gõ /huy để thôi.") + "\n" + _ask(ctx, 0).text)
 
-    @router.action("ev")
-    async def event_button(ctx: Context, arg: str) -> Reply | list[Reply]:
-        kind, _, eid = arg.partition(":")
-        if kind == "list":
-            return await list_events(ctx)
-        event = await ctx.session.get(Event, int(eid)) if eid.isdigit() else None
-        if event is None:
-            return Reply(ctx.t("Sự kiện này không còn trong danh sách. Gõ /sukien để xem."))
-        existing = await reminder_of(ctx.session, event.id, ctx.member.id)
-        if kind == "rem":
-            if existing is None:
-                ctx.session.add(
-                    EventReminder(
-                        event_id=event.id, member_id=ctx.member.id, created_at=ctx.clock()
-                    )
-                )
-            text = ctx.t(
-                "Đã hẹn: trợ lý sẽ nhắc anh/chị về “{title}” một ngày trước khi diễn ra.",
-                title=event.title,
-            )
-            return Reply(text, ((remind_button(ctx.translator, event, True),),))
-        if kind == "unrem":
-            if existing is not None:
-                await ctx.session.delete(existing)
-            text = ctx.t("Đã bỏ nhắc sự kiện “{title}”.", title=event.title)
-            return Reply(text, ((remind_button(ctx.translator, event, False),),))
-        return Reply(ctx.t("Sự kiện này không còn trong danh sách. Gõ /sukien để xem."))
 
-    @router.command("themsukien", "addevent", description=N_("Thêm sự kiện (cán bộ)"), role="staff")
-    async def add_event(ctx: Context, _: str) -> Reply:
-        ctx.start_flow(FORM_FLOW, {"step": 0, "values": {}})
-        return Reply(ctx.t("Thêm sự kiện mới; gõ /huy để thôi.") + "\n" + _ask(ctx, 0).text)
-
-    @router.flow(FORM_FLOW)
-    async def form_answer(ctx: Context, text: str) -> Reply:
-        data = dict(ctx.member.flow_data or {"step": 0, "values": {}})
-        step = int(data.get("step", 0))
-        if step >= len(STEPS):
-            return _preview(ctx)
-        field, required, _ = STEPS[step]
-        text = text.strip()
-        values = dict(data.get("values", {}))
-        if not text or (fold(text) in SKIP_WORDS):
-            if required:
-                return Reply(ctx.t("Mục này bắt buộc.") + " " + _ask(ctx, step).text)
-            values[field] = None
-        else:
-            value, problem = _take(ctx, field, text)
-            if problem:
-                return Reply(problem)
-            values[field] = value
-        data["values"], data["step"] = values, step + 1
-        ctx.member.flow_data = data  # a new dict, so the change is saved
-        if step + 1 < len(STEPS):
-            return _ask(ctx, step + 1)
+async def form_answer(ctx: Context, text: str) -> Reply:
+    try:
+        await require_staff(ctx.session, Actor.of(ctx.member))
+    except Refused:
+        return _refused(ctx)
+    data = dict(ctx.member.flow_data or {"step": 0, "values": {}})
+    step = int(data.get("step", 0))
+    if step >= len(STEPS):
         return _preview(ctx)
+    field, required, _ = STEPS[step]
+    text = text.strip()
+    values = dict(data.get("values", {}))
+    if not text or (fold(text) in SKIP_WORDS):
+        if required:
+            return Reply(ctx.t("Mục này bắt buộc.") + " " + _ask(ctx, step).text)
+        values[field] = None
+    else:
+        value, problem = _take(ctx, field, text)
+        if problem:
+            return Reply(problem)
+        values[field] = value
+    data["values"], data["step"] = values, step + 1
+    ctx.member.flow_data = data  # a new dict, so the change is saved
+    if step + 1 < len(STEPS):
+        return _ask(ctx, step + 1)
+    return _preview(ctx)
 
-    @router.action("evf", role="staff")
-    async def form_button(ctx: Context, arg: str) -> Reply:
-        if ctx.member.flow != FORM_FLOW or not ctx.member.flow_data:
-            return Reply(ctx.t("Biểu mẫu này đã đóng. Gõ /themsukien để thêm sự kiện."))
-        if arg == "drop":
-            ctx.end_flow()
-            return Reply(ctx.t("Đã huỷ, không lưu sự kiện."), edit=True)
-        if arg != "save" or ctx.member.flow_data.get("step", 0) < len(STEPS):
-            return _preview(ctx)
-        now = ctx.clock()
-        event = _draft_event(ctx.member.flow_data["values"])
-        event.created_by = audit.actor_of(ctx.member)
-        event.created_at = event.updated_at = now
-        ctx.session.add(event)
-        await ctx.session.flush()
-        audit.record(ctx.session, event.created_by, "event_added", now, f"event:{event.id}")
+
+async def form_button(ctx: Context, arg: str) -> Reply:
+    if ctx.member.flow != FORM_FLOW or not ctx.member.flow_data:
+        return Reply(ctx.t("Biểu mẫu này đã đóng. Gõ /themsukien để thêm sự kiện."))
+    if arg == "drop":
         ctx.end_flow()
-        return Reply(
-            ctx.t(
-                "Đã lưu sự kiện #{id}. Thành viên xem bằng /sukien; "
-                "gõ /thongbao để gửi thông báo kèm sự kiện này.",
-                id=event.id,
-            ),
-            edit=True,
+        return Reply(ctx.t("Đã huỷ, không lưu sự kiện."), edit=True)
+    if arg != "save" or ctx.member.flow_data.get("step", 0) < len(STEPS):
+        return _preview(ctx)
+    try:
+        event = await ops.add_event(
+            ctx.session, Actor.of(ctx.member), ctx.member.flow_data["values"], ctx.clock()
         )
+    except Refused:
+        return _refused(ctx)
+    except OperationError as exc:
+        return Reply(ctx.t(exc.message, **exc.values))
+    ctx.end_flow()
+    return Reply(
+        ctx.t(
+            "Đã lưu sự kiện #{id}. Thành viên xem bằng /sukien; "
+            "gõ /thongbao để gửi thông báo kèm sự kiện này.",
+            id=event.id,
+        ),
+        edit=True,
+    )
 
 
-async def send_reminders(
-    sessions: async_sessionmaker[AsyncSession],
-    translations: Translations,
-    settings: Settings,
-    now: datetime,
-) -> int:
-    """Remind members of tomorrow's events they asked about (each reminder once); returns
-    how many went to the outbox. Members who turned notices off or blocked the assistant are
-    not reminded (the reminder is marked done all the same)."""
-    count = 0
-    async with sessions() as session:
-        for reminder, event, member in await due_reminders(session, now, settings.tz):
-            if not await claim_reminder(session, reminder.id, now):
-                continue
-            if member.opted_out or member.unreachable:
-                continue
-            t = translations.get(member.locale)
-            text = t.t("Nhắc lịch: sự kiện anh/chị quan tâm sắp diễn ra.") + "\n\n"
-            outbox.enqueue(session, member, Reply(text + event_card(t, event)), now)
-            count += 1
-        await session.commit()
-    return count
+def register(router: Router) -> None:
+    router.command("sukien", "events", description=N_("Hội chợ, sự kiện sắp tới"))(list_events)
+    router.action("ev")(event_button)
+    router.command("themsukien", "addevent", description=N_("Thêm sự kiện (cán bộ)"),
+                   role="staff")(add_event)  # fmt: skip
+    router.flow(FORM_FLOW)(form_answer)
+    router.action("evf", role="staff")(form_button)

@@ -15,17 +15,10 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import App
+from bot.channels.delivery import Blocked, DeliveryEngine, RateLimited, Transient
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from db import outbox
-from db.broadcasts import (
-    LEASE,
-    Blocked,
-    DeliveryEngine,
-    RateLimited,
-    Transient,
-    audience_size,
-    tally,
-)
+from db.broadcasts import LEASE, audience_size, tally
 from db.models import (
     Broadcast,
     Cooperative,
@@ -36,7 +29,7 @@ from db.models import (
     ReportPeriod,
 )
 from ground.messages import Reply
-from handlers.broadcasts import start_due
+from operations.broadcasts import start_due
 from tests.conftest import Chat
 from tests.telegram_fake import FORBIDDEN, TOKEN, TOO_MANY, FakeTelegram
 
@@ -202,17 +195,17 @@ async def test_thongbao_with_an_event_reaches_everyone_once(small_app: App) -> N
     assert out.replies[0].flat_buttons()[0].action == "bc:to:all"
     out = await boss.send(action="bc:to:all")
     preview = out.replies[0].text
-    assert "Người nhận (tất cả thành viên): 13." in preview  # 12 members and boss
+    assert "Người nhận (tất cả thành viên): 12." in preview  # 12 members, not boss (the author)
     assert "1 người đã tắt thông báo" in preview and "20/12/2026, 08:00" in preview
     out = await boss.send(action="bc:send")
-    assert "cho 13 người" in out.replies[0].text
+    assert "cho 12 người" in out.replies[0].text
     async with app.conversation.sessions() as s:  # the simple outbox does not see them
         assert await outbox.pending(s, "console") == []
 
     sender, time = FakeSender(), FakeTime()
     await _engine(app, sender, time, max_wave=5).drain()
     assert (
-        sorted(Counter(sender.delivered).values()) == [1] * 13 and "quiet" not in sender.delivered
+        sorted(Counter(sender.delivered).values()) == [1] * 12 and "quiet" not in sender.delivered
     )
     assert "Hội chợ Việt – Trung" in sender.texts[0]
     rows = await _rows(app)
@@ -220,7 +213,8 @@ async def test_thongbao_with_an_event_reaches_everyone_once(small_app: App) -> N
     assert rows[0].buttons and rows[0].buttons[0][0][1].startswith("ev:rem:")
     assert sender.progress_shown[0][0].startswith("Thông báo #")
     (report,) = await _staff_outbox(app)
-    assert "đã gửi xong" in report and "Đã gửi: 13/13" in report
+    assert "boss" not in sender.delivered
+    assert "đã gửi xong" in report and "Đã gửi: 12/12" in report
     async with app.conversation.sessions() as s:
         (broadcast,) = (await s.execute(select(Broadcast))).scalars()
     assert broadcast.status == "done" and broadcast.progress_message_id == "p1"
@@ -239,7 +233,7 @@ async def test_blocked_rate_limited_and_transient_errors(small_app: App) -> None
     engine = _engine(app, sender, time)
     await engine.drain()
     assert 5.0 in time.sleeps  # RetryAfter honoured: the channel paused 5 s
-    assert sorted(sender.delivered) == ["boss", "m1", "m3", "m5"]
+    assert sorted(sender.delivered) == ["m1", "m3", "m5"]
     async with app.conversation.sessions() as s:
         m2 = (await s.execute(select(Member).where(Member.user_id == "m2"))).scalar_one()
         assert m2.unreachable
@@ -249,11 +243,11 @@ async def test_blocked_rate_limited_and_transient_errors(small_app: App) -> None
     for _ in range(2):
         clock.now += timedelta(minutes=1)  # type: ignore[attr-defined]
         await engine.drain()
-    assert sorted(sender.delivered) == ["boss", "m1", "m3", "m4", "m5"]
+    assert sorted(sender.delivered) == ["m1", "m3", "m4", "m5"]
     by_user = {r.member_id: r for r in await _rows(app)}
-    assert sorted(r.status for r in by_user.values()) == ["failed"] + ["sent"] * 5
+    assert sorted(r.status for r in by_user.values()) == ["failed"] + ["sent"] * 4
     (report,) = await _staff_outbox(app)
-    assert "Đã gửi: 5/6" in report and "đã chặn trợ lý: 1" in report
+    assert "Đã gửi: 4/5" in report and "đã chặn trợ lý: 1" in report
 
 
 async def test_crash_in_the_middle_resumes_without_duplicates(small_app: App) -> None:
@@ -297,7 +291,7 @@ async def test_crash_with_resend_uncertain_leaves_no_gap(small_app: App) -> None
     app.conversation.clock.now += LEASE  # type: ignore[attr-defined]
     await _engine(app, sender, time, resend_uncertain=True).drain()
     assert {r.status for r in await _rows(app)} == {"sent"}
-    assert len(set(sender.delivered)) == 11
+    assert len(set(sender.delivered)) == 10
 
 
 async def test_cancel_stops_the_rest(small_app: App) -> None:
@@ -307,12 +301,20 @@ async def test_cancel_stops_the_rest(small_app: App) -> None:
     sender, time = FakeSender(), FakeTime()
     engine = _engine(app, sender, time, batch=5)
     assert await engine.run_once() == 5
-    out = await Chat(app, "boss").say("/huythongbao")
-    assert re.search(r"Đã dừng thông báo #\d+: 16 người", out)
+    boss = Chat(app, "boss")
+    out = await boss.send("/huythongbao")  # which one, and a confirmation: nothing stops yet
+    assert (
+        "Dừng thông báo này?" in out.replies[0].text
+        and "đang gửi cho 20 người" in out.replies[0].text
+    )
+    stop = out.replies[0].flat_buttons()[0].action
+    assert stop.startswith("bc:stop:")
+    out = await boss.send(action=stop)
+    assert re.search(r"Đã dừng thông báo #\d+: 15 người", out.replies[0].text)
     await engine.drain()
     assert len(sender.delivered) == 5
     (report,) = await _staff_outbox(app)
-    assert "đã dừng" in report and "Bỏ qua: 16" in report and "đã huỷ: 16" in report
+    assert "đã dừng" in report and "Bỏ qua: 15" in report and "đã huỷ: 15" in report
     assert "Không có thông báo" in await Chat(app, "boss").say("/huythongbao")
 
 
@@ -334,13 +336,16 @@ async def test_scheduled_broadcast_starts_once_at_its_time(small_app: App) -> No
     assert await start_due(conv.sessions, conv.translations, at) == 0
     sender = FakeSender()
     await _engine(app, sender, FakeTime()).drain()
-    assert sorted(sender.delivered) == ["boss", "m1"]
+    assert sorted(sender.delivered) == ["m1"]
 
     await boss.say("/thongbao Lần hai")
     await boss.send(action="bc:to:all")
     await boss.send(action="bc:sched")
     await boss.say("02/12/2026 08:00")
-    assert "Đã huỷ thông báo hẹn giờ" in await boss.say("/huythongbao")
+    out = await boss.send("/huythongbao")
+    assert "hẹn gửi lúc 02/12/2026, 08:00" in out.replies[0].text
+    out = await boss.send(action=out.replies[0].flat_buttons()[0].action)
+    assert "Đã huỷ thông báo hẹn giờ" in out.replies[0].text
     assert await start_due(conv.sessions, conv.translations, at + timedelta(days=2)) == 0
 
 
@@ -377,4 +382,4 @@ async def test_telegram_sender_maps_errors(small_app: App) -> None:
         blocked = (await s.execute(select(Member).where(Member.user_id == "4001"))).scalar_one()
         assert blocked.unreachable
     report = (await _staff_outbox(app, "5000"))[-1]
-    assert "Đã gửi: 3/4" in report and "đã chặn trợ lý: 1" in report
+    assert "Đã gửi: 2/3" in report and "đã chặn trợ lý: 1" in report

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from bot.app import App
 from db.events import import_events, parse_when, read_event_rows
 from db.models import Event, Member, OutboxMessage
-from handlers.events import send_reminders
+from operations.events import send_reminders
 from tests.conftest import Chat
 
 TZ_NAME = "Asia/Ho_Chi_Minh"

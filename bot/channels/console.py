@@ -1,6 +1,9 @@
 """The console channel: chat with the assistant in a terminal, or pipe lines through it.
 
-Buttons are shown as a numbered list; typing the number presses the button.
+Buttons are shown as a numbered list; typing the number presses the button. Notices
+(broadcasts) to console members are delivered while a console is attached: after each
+message, the console's delivery engine hands them to each console member's inbox (the
+outbox), shown to the user typing at once and to another console user when they next chat.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
+from bot.channels.delivery import DeliveryEngine, reply_of
 from db import outbox
 from db.queries import get_member
 from ground.messages import Incoming, Reply
@@ -43,11 +47,43 @@ async def take_outbox(
         for row in rows:
             outbox.mark_sent(row, conversation.clock())
         await session.commit()
-    replies = [outbox.as_reply(r) for r in rows]
+    replies = [reply_of(r.text, r.buttons) for r in rows]
     if rows and remember:
         # Buttons of a notification can be pressed by number, like any others.
         await remember_buttons(conversation, user_id, replies)
     return replies
+
+
+class ConsoleSender:
+    """The console's side of the delivery engine: a notice goes to the member's inbox."""
+
+    channel = "console"
+    per_second = 1000.0
+    per_chat_interval = 0.0
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+
+    async def send(self, user_id: str, reply: Reply) -> None:
+        conv = self.conversation
+        async with conv.sessions() as session:
+            member = await get_member(session, "console", user_id)
+            if member is None:  # the member was erased (/xoadulieu) since the row was made
+                raise LookupError("no such console member")
+            outbox.enqueue(session, member, reply, conv.clock())
+            await session.commit()
+
+    async def progress(self, user_id: str, text: str, message_id: str | None) -> str | None:
+        return None  # the final report comes through the outbox; no message to edit
+
+
+def console_engine(conversation: Conversation) -> DeliveryEngine:
+    return DeliveryEngine(
+        conversation.sessions,
+        [ConsoleSender(conversation)],
+        conversation.translations,
+        clock=conversation.clock,
+    )
 
 
 async def remember_buttons(conversation: Conversation, user_id: str, replies: list[Reply]) -> None:
@@ -71,6 +107,7 @@ async def run_console(
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty() and stdout.isatty()
+    engine = console_engine(conversation)
     n = 0
     while True:
         if interactive:
@@ -103,6 +140,7 @@ async def run_console(
             if not reply.numbers_are_text:
                 first += len(reply.flat_buttons())
         typed = any(r.numbers_are_text for r in outcome.replies)
+        await engine.drain()  # notices to console members, and their final report
         for reply in await take_outbox(conversation, user_id, remember=not typed):
             shown = reply if not typed else replace(reply, numbers_are_text=True)
             stdout.write(render(shown, hint, first) + "\n\n")

@@ -66,9 +66,16 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.delivery import Background, deliver_pending
+from bot.channels.delivery import (
+    Background,
+    Blocked,
+    DeliveryEngine,
+    RateLimited,
+    Transient,
+    Uncertain,
+    deliver_pending,
+)
 from bot.web import Webhook
-from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
 from db.models import Member
 from db.queries import mark_unreachable
 from ground.logs import log_event, user_hash

@@ -38,10 +38,17 @@ from typing import Any, Literal
 
 import httpx
 
-from bot.channels.delivery import Background, deliver_pending
+from bot.channels.delivery import (
+    Background,
+    Blocked,
+    DeliveryEngine,
+    RateLimited,
+    Transient,
+    Uncertain,
+    deliver_pending,
+)
 from bot.channels.telegram import split_text
 from bot.web import FileLinks, Webhook
-from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
 from db.models import Member
 from db.queries import get_member, mark_unreachable
 from ground.i18n import Translator
