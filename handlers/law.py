@@ -38,7 +38,7 @@ CHAPTER_PAGE = 15
 FOUND = 5
 RELATED = 3
 # Related articles are offered under a refusal only above this score (bench/law.py).
-RELATED_MIN_SCORE = 0.45
+RELATED_MIN_SCORE = 0.3
 QUOTE = "> "
 
 

@@ -21,7 +21,9 @@ B = 0.75
 # Syllables too common in this text to tell articles apart (and question words).
 STOP = frozenset(
     "hop tac xa lien hiep to cua va cac co duoc theo quy dinh tai khoan dieu nay la thi "
-    "cho trong ve voi khi nhu nao gi sao the nhung mot so hoac do ma de thuc hien".split()
+    "cho trong ve voi khi nhu nao gi sao the nhung mot so hoac do ma de thuc hien "
+    "xin chao em anh chi hoi minh toi oi a nhe vay ha khong can phai lam bao nhieu muon "
+    "thi duoc roi chua ai dau".split()
 )
 
 
@@ -62,9 +64,12 @@ class WordIndex:
     def search(self, query: str, limit: int = 5, min_score: float = 0.0) -> list[tuple[int, float]]:
         """(document index, score) of the best matches, best first. A score is the BM25 sum
         over the best a document could get for this query, so roughly between 0 and 1."""
-        wanted = [t for t in dict.fromkeys(terms(query)) if t in self.idf]
+        asked = list(dict.fromkeys(terms(query)))
+        wanted = [t for t in asked if t in self.idf]
         if not wanted:
             return []
+        # A word no article has counts as the rarest: a query that mostly misses scores low.
+        rarest = max(self.idf.values())
         scores: Counter[int] = Counter()
         for term in wanted:
             idf = self.idf[term]
@@ -72,7 +77,7 @@ class WordIndex:
                 f = self.tf[i][term]
                 norm = K1 * (1 - B + B * self.lengths[i] / self.avg)
                 scores[i] += idf * f * (K1 + 1) / (f + norm)
-        ceiling = sum(self.idf[t] * (K1 + 1) for t in wanted)
+        ceiling = sum(self.idf.get(t, rarest) * (K1 + 1) for t in asked)
         ranked = sorted(
             ((i, s * self.priors[i] / ceiling) for i, s in scores.items()),
             key=lambda x: (-x[1], x[0]),
