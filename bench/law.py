@@ -7,7 +7,9 @@ the project's own questions (tests/data/qa_set.jsonl, out-of-scope ones left out
 knowledge base refuses, the share for which an article cited by the expected entry's sources
 is among the three offered under the refusal (and, because the base refuses few of its own
 questions, the same share over every in-scope question whose entry cites an article).
-``../shared/eval/dev.jsonl`` is added when present.
+``../shared/eval/dev.jsonl`` is added when present. A refusal's related articles change no
+answer; the only answers that can change are questions read as a reference ("điều 90 luật
+htx"), counted too.
 
 Run: ``.venv/bin/python bench/law.py``.
 """
