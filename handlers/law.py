@@ -34,12 +34,15 @@ from knowledge.law import (
     split_parts,
 )
 
-CHAPTER_PAGE = 15
+CHAPTER_PAGE = 20
 FOUND = 5
 RELATED = 3
 # Related articles are offered under a refusal only above this score (bench/law.py).
 RELATED_MIN_SCORE = 0.3
 QUOTE = "> "
+# Room kept for the numbered choices (at most six buttons of about 30 characters, and the
+# hint "Gõ 1, 2 … để chọn.") on channels that show them in the message.
+MENU_RESERVE = 320
 
 
 def _label(text: str, limit: int = 60) -> str:
@@ -110,21 +113,24 @@ def article_replies(
     if chapter:
         head.append(ctx.t("Chương {n}. {title}", n=article.chapter, title=chapter.capitalize()))
     in_force = ctx.translator.day(date.fromisoformat(article.in_force))
-    limit = ctx.incoming.text_limit
-    budget = None if limit is None else limit - sum(len(h) + 1 for h in head) - 200
-    parts = split_parts(article_blocks(article, clause, point), budget, per_para=len(QUOTE) + 1)
-    part = max(0, min(part, len(parts) - 1))
+    tail = [ctx.t("Ghi chú của Pháp điển: {note}", note=article.amended)] if article.amended else []
     if where:
         intro = ctx.t(
             "Trích nguyên văn {where} (có hiệu lực từ {date}):", where=where, date=in_force
         )
     else:
         intro = ctx.t("Trích nguyên văn (có hiệu lực từ {date}):", date=in_force)
+    limit = ctx.incoming.text_limit
+    budget = None
+    if limit is not None:
+        fixed = sum(len(line) + 1 for line in [*head, intro, *tail]) + 20  # + "phần 10/12"
+        # Numbered-button channels (Zalo) put the choices in the same message.
+        budget = limit - fixed - (MENU_RESERVE if ctx.incoming.numbered_buttons else 0)
+    parts = split_parts(article_blocks(article, clause, point), budget, per_para=len(QUOTE) + 1)
+    part = max(0, min(part, len(parts) - 1))
     if len(parts) > 1:
         intro += " " + ctx.t("phần {i}/{n}", i=part + 1, n=len(parts))
-    lines = [*head, intro, *(QUOTE + p for p in parts[part])]
-    if article.amended:
-        lines.append(ctx.t("Ghi chú của Pháp điển: {note}", note=article.amended))
+    lines = [*head, intro, *(QUOTE + p for p in parts[part]), *tail]
     return Reply("\n".join(lines), _article_buttons(ctx, article, part, len(parts), clause, point))
 
 
@@ -155,11 +161,13 @@ def _article_buttons(
     if moves:
         out.append(tuple(moves))
     if article.chapter:
+        siblings = law_text().chapter_articles(article.chapter, article.doc)
+        page = siblings.index(article) // CHAPTER_PAGE  # the page that lists this article
         out.append(
             (
                 Button(
                     ctx.t("📚 Các điều của Chương {n}", n=article.chapter),
-                    f"lawch:{article.doc_key}:{article.chapter}:0",
+                    f"lawch:{article.doc_key}:{article.chapter}:{page}",
                 ),
             )
         )
