@@ -4,8 +4,9 @@
 
 SOURCE defaults to ../shared/domain/sources/phap-dien-hop-tac-xa.md (topic 12.4 of the Pháp
 điển: the 2023 cooperative law with its decrees, circulars and decisions). The source names
-every article twice: once in the text and once in the closing list ("Danh sách điều khoản"),
-so its 714 article headings are 372 articles; the script checks the two agree.
+every article twice, in the text and in the closing list ("Danh sách điều khoản"): its 714
+lines that start with a heading are 372 articles (30 headings in the text are glued to the end
+of the paragraph before them). The script reads both and checks that they agree.
 
 Each article keeps its document, its original number ("Điều 90 Luật số 17/2023/QH15"), its
 Pháp điển number (12.4.LQ.90), title, chapter and section, date in force, and its text as an
