@@ -111,7 +111,12 @@ def article_replies(
     )
     chapter = text.chapters.get(article.chapter, "")
     if chapter:
-        head.append(ctx.t("Chương {n}. {title}", n=article.chapter, title=chapter.capitalize()))
+        if article.doc == LAW:
+            head.append(ctx.t("Chương {n}. {title}", n=article.chapter, title=chapter))
+        else:  # a decree's own chapters differ: say where the Pháp điển files it
+            head.append(
+                ctx.t("Pháp điển xếp vào Chương {n}. {title}", n=article.chapter, title=chapter)
+            )
     in_force = ctx.translator.day(date.fromisoformat(article.in_force))
     tail = [ctx.t("Ghi chú của Pháp điển: {note}", note=article.amended)] if article.amended else []
     if where:
@@ -222,7 +227,7 @@ def usage_reply(ctx: Context) -> Reply:
     chapters = sorted({a.chapter for a in text.in_document(LAW)}, key=_roman)
     buttons = [
         Button(
-            _label(ctx.t("Chương {n}. {title}", n=n, title=text.chapters[n].capitalize())),
+            _label(ctx.t("Chương {n}. {title}", n=n, title=text.chapters[n])),
             f"lawch:LQ:{n}:0",
         )
         for n in chapters
@@ -261,12 +266,18 @@ def chapter_reply(ctx: Context, doc_key: str, chapter: str, page: int) -> Reply:
     ]
     if page + 1 < pages:
         buttons.append(Button(ctx.t("Trang sau ▸"), f"lawch:{doc_key}:{chapter}:{page + 1}"))
-    head = ctx.t(
-        "{doc}, Chương {n}. {title}:",
-        doc=text.document_of(sample).name,
-        n=chapter,
-        title=text.chapters[chapter].capitalize(),
-    )
+    doc = text.document_of(sample).name
+    if sample.doc == LAW:
+        head = ctx.t(
+            "{doc}, Chương {n}. {title}:", doc=doc, n=chapter, title=text.chapters[chapter]
+        )
+    else:
+        head = ctx.t(
+            "{doc}, các điều Pháp điển xếp vào Chương {n}. {title}:",
+            doc=doc,
+            n=chapter,
+            title=text.chapters[chapter],
+        )
     if pages > 1:
         head += " " + ctx.t("trang {i}/{n}", i=page + 1, n=pages)
     return Reply(head, rows(*buttons))

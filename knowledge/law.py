@@ -285,12 +285,15 @@ def parse_reference(
 
 
 def parse_number_or_reference(arg: str, text: LawText | None = None) -> Reference | None:
-    """``/luat`` arguments: ``90``, ``90.2`` (clause 2), or any reference."""
+    """``/luat`` arguments: ``90``, ``90.2`` (clause 2), ``12 nđ 92``, or any reference."""
     s = light(arg).strip(" ?.!")
     m = re.fullmatch(r"(\d{1,3})(?:\s?[.,]\s?(\d{1,2}))?", s)
     if m:
         return Reference(LAW, int(m.group(1)), int(m.group(2)) if m.group(2) else None)
-    return parse_reference(arg, text, whole=True)
+    ref = parse_reference(arg, text, whole=True)
+    if ref is None and s[:1].isdigit():  # "/luat 12 nđ 92": the number, then the document
+        ref = parse_reference("điều " + arg, text, whole=True)
+    return ref
 
 
 _CITE = re.compile(r"[Đđ]iều\s+(\d{1,3})(?:\s+đến\s+(?:[Đđ]iều\s+)?(\d{1,3}))?")

@@ -94,6 +94,7 @@ def test_build_script_is_deterministic_and_matches_the_shipped_file(tmp_path: Pa
     [
         ("90", Reference(LAW, 90)),
         ("90.2", Reference(LAW, 90, 2)),
+        ("12 nđ 92", Reference(ND92, 12, doc_typed="Nghị định 92")),
         ("điều 90 luật htx", Reference(LAW, 90)),
         ("dieu 33 luat hop tac xa", Reference(LAW, 33)),
         ("Điều 33 Luật HTX nói gì?", Reference(LAW, 33)),
