@@ -72,7 +72,7 @@ def article_button(ctx: Context, article: Article, with_title: bool = True) -> B
     return Button(_label(label), open_action(article))
 
 
-def article_replies(
+def article_reply(
     ctx: Context,
     article: Article,
     part: int = 0,
@@ -203,7 +203,7 @@ def open_reference(ctx: Context, ref: Reference) -> Reply:
             ),
             rows(*(article_button(ctx, a) for a in closest)),
         )
-    return article_replies(ctx, article, 0, ref.clause, ref.point)
+    return article_reply(ctx, article, 0, ref.clause, ref.point)
 
 
 def found_reply(ctx: Context, words: str) -> Reply:
@@ -351,7 +351,7 @@ def register(router: Router) -> None:
         article = law_text().by_key.get(key)
         if article is None:
             return usage_reply(ctx)
-        return article_replies(
+        return article_reply(
             ctx,
             article,
             int(part) if part.isdigit() else 0,
