@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.law import RELATED, RELATED_MIN_SCORE  # noqa: E402
+from handlers.law import RELATED  # noqa: E402
 from knowledge.base import DATA_DIR, KnowledgeStore  # noqa: E402
 from knowledge.law import (  # noqa: E402
     article_blocks,
@@ -108,7 +108,7 @@ def main() -> int:
     times = []
     for q in questions:
         start = time.perf_counter()
-        text.find(q, RELATED, min_score=RELATED_MIN_SCORE)
+        text.related(q, RELATED)
         times.append(time.perf_counter() - start)
     print("find related articles:", percentiles(times))
     for name, path in SETS.items():
@@ -116,17 +116,18 @@ def main() -> int:
             continue
         taken = [q for q, _ in rows(path) if parse_reference(q, whole=True) is not None]
         print(f"{name}: questions taken as a reference to an article (not answered): {len(taken)}")
-        refused = refused_right = offered = cited_all = right_all = 0
+        refused = refused_right = offered = cited_all = right_all = offered_all = 0
         for q, ids in rows(path):
             entries = [e for e in (store.get(i) for i in ids) if e and e.scope == "in"]
             if not entries:
                 continue  # out of scope, or an entry the base no longer has
             cited = {a.key for e in entries for a in cited_articles(e.sources)}
-            found = {a.key for a in text.find(q, RELATED, min_score=RELATED_MIN_SCORE)}
+            found = {a.key for a in text.related(q, RELATED)}
             right = bool(cited & found)
             if cited:
                 cited_all += 1
                 right_all += right
+                offered_all += bool(found)
             if store.index.search(q).matched:
                 continue
             refused += 1
@@ -142,7 +143,9 @@ def main() -> int:
         if cited_all:
             print(
                 f"{name}: every in-scope question whose entry cites an article: right article "
-                f"offered {right_all}/{cited_all} = {right_all / cited_all:.0%}"
+                f"offered {right_all}/{cited_all} = {right_all / cited_all:.0%} "
+                f"(articles offered for {offered_all}, right in "
+                f"{right_all / max(1, offered_all):.0%} of those)"
             )
     return 0
 

@@ -37,8 +37,6 @@ from knowledge.law import (
 CHAPTER_PAGE = 20
 FOUND = 5
 RELATED = 3
-# Related articles are offered under a refusal only above this score (bench/law.py).
-RELATED_MIN_SCORE = 0.3
 QUOTE = "> "
 # Room kept for the numbered choices (at most six buttons of about 30 characters, and the
 # hint "Gõ 1, 2 … để chọn.") on channels that show them in the message.
@@ -305,7 +303,7 @@ def with_related_articles(ctx: Context, reply: Reply, question: str, hits: list)
     put before its last row ("Liên hệ cán bộ"). Nothing is added to an out-of-scope reply."""
     if hits and hits[0].entry.scope == "out" and hits[0].score >= 0.5:
         return reply
-    found = law_text().find(question, RELATED, min_score=RELATED_MIN_SCORE)
+    found = law_text().related(question, RELATED)
     if not found:
         return reply
     text = (
