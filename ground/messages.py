@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The longest text one message may carry on each channel; channels not listed (the console)
+# have no limit. Channels split longer texts themselves, anywhere; a handler that wants to
+# split at meaningful places (the clauses of an article) reads ``Incoming.text_limit``.
+TEXT_LIMITS: dict[str, int] = {"telegram": 4096, "zalo": 2000}
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -24,6 +29,11 @@ class Incoming:
     media: str | None = None
     # The channel may deliver the same update twice (Zalo): handle ``update_id`` only once.
     once: bool = False
+
+    @property
+    def text_limit(self) -> int | None:
+        """The most characters one message may carry on this channel (None: no limit)."""
+        return TEXT_LIMITS.get(self.channel)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from db.models import Question
 from ground.i18n import N_
 from ground.messages import Button, Reply, rows
 from handlers.context import Context
+from handlers.law import cited_buttons, with_related_articles
 from handlers.router import Router
 from knowledge.base import Entry
 from knowledge.normalize import fold, has_diacritics
@@ -44,6 +45,7 @@ def answer_reply(ctx: Context, entry: Entry, question_id: int | None) -> Reply:
         buttons.append((Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:dn:{question_id}")))
     followups = [e for e in (ctx.kb.get(f) for f in entry.followups) if e and e.scope == "in"]
     buttons.extend((Button(e.title, f"kb:{e.id}"),) for e in followups)
+    buttons.extend(cited_buttons(ctx, entry))  # "📖 Điều 42": the articles it cites
     if entry.id == "bot.events" or entry.id.startswith("event."):
         buttons.append((Button(ctx.t("Xem sự kiện sắp tới"), "ev:list"),))  # handlers/events.py
     return Reply(text, tuple(buttons))
@@ -88,7 +90,7 @@ async def answer_question(ctx: Context, text: str) -> Reply:
         buttons = [Button(e.title, f"kb:{e.id}") for e in options]
         buttons.append(Button(ctx.t("Không phải các ý trên"), "contact:"))
         return Reply(ctx.t("Anh/chị muốn hỏi về ý nào?"), rows(*buttons))
-    return not_known_reply(ctx, result.hits)
+    return with_related_articles(ctx, not_known_reply(ctx, result.hits), text, result.hits)
 
 
 def not_known_reply(ctx: Context, hits: list) -> Reply:  # type: ignore[type-arg]

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import broadcasts, events, members, notices, pending, qa, reports, start, tickets
+from handlers import (
+    broadcasts,
+    events,
+    law,
+    members,
+    notices,
+    pending,
+    qa,
+    reports,
+    start,
+    tickets,
+)
 from handlers.router import Router
 
 
@@ -15,6 +26,7 @@ def build_router() -> Router:
     reports.register(router)  # /baocao /quay; staff /mobaocao /tiendo /xuat /bieudo
     events.register(router)  # /sukien, reminders; staff /themsukien
     broadcasts.register(router)  # staff /thongbao /huythongbao
+    law.register(router)  # /luat /law; "điều 90 luật htx" typed as text; article buttons
     pending.register(router)  # features still being built: none at the moment
     qa.register(router)  # free text → knowledge base; /chuahoi for staff
     return router

@@ -1,7 +1,7 @@
 """Routes an :class:`Incoming` to the handler that owns it.
 
-Order: a button action; a command; text for the flow in progress; otherwise the text handler
-(question answering). Commands are ASCII, Vietnamese names first, English aliases after; a
+Order: a button action; a command; text for the flow in progress; text a claim recognises
+(a reference to an article of the law); otherwise the text handler (question answering). Commands are ASCII, Vietnamese names first, English aliases after; a
 command typed with diacritics (``/huỷ``) or addressed to the bot (``/help@coopbot``) still works.
 """
 
@@ -61,6 +61,7 @@ class Router:
         self._flows: dict[str, Handler] = {}
         self._before_cancel: dict[str, Handler] = {}
         self._text: Handler | None = None
+        self._claims: list[tuple[str, Callable[[str], bool], Handler]] = []
 
     def command(
         self, *names: str, description: str, role: str = "member", in_menu: bool = True
@@ -108,6 +109,15 @@ class Router:
     def cancel_check(self, flow: str | None) -> Handler | None:
         return self._before_cancel.get(flow) if flow else None
 
+    def text_claim(self, name: str, claims: Callable[[str], bool]) -> Callable[[Handler], Handler]:
+        """Handle free text that ``claims`` recognises, before the text handler sees it."""
+
+        def register(fn: Handler) -> Handler:
+            self._claims.append((name, claims, fn))
+            return fn
+
+        return register
+
     def text(self, fn: Handler) -> Handler:
         self._text = fn
         return fn
@@ -139,6 +149,9 @@ class Router:
         flow = ctx.member.flow
         if flow and flow in self._flows:
             return Route(f"flow:{flow}", self._flows[flow], text)
+        for name, claims, fn in self._claims:
+            if text and claims(text):
+                return Route(f"text:{name}", fn, text)
         if self._text is None:
             return None
         return Route("text", self._text, text)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from knowledge.base import Problem, load_dir
+from knowledge.base import Entry, Problem, load_dir
 from knowledge.forms import FORMS_DIR, check_forms
+from knowledge.law import citations, law_text
 
 
 def check_all(path: Path, forms: Path = FORMS_DIR) -> tuple[list[Problem], str]:
     loaded = load_dir(path)
     form_problems, n_forms = check_forms(forms)
-    problems = [*loaded.problems, *form_problems]
+    problems = [*loaded.problems, *form_problems, *check_citations(loaded.entries)]
     n_q = sum(len(e.questions) for e in loaded.entries)
     summary = (
         f"{len(loaded.entries)} entries, {n_q} question variants, {len(loaded.menu)} menu topics, "
@@ -19,3 +21,17 @@ def check_all(path: Path, forms: Path = FORMS_DIR) -> tuple[list[Problem], str]:
         + ("OK" if not problems else f"{len(problems)} problems")
     )
     return problems, summary
+
+
+def check_citations(entries: Iterable[Entry]) -> list[Problem]:
+    """Every article a source line cites ("Luật Hợp tác xã số 17/2023/QH15, Điều 42") must
+    exist in the text of the law (knowledge/law); sources naming other documents are skipped."""
+    text = law_text()
+    problems: list[Problem] = []
+    for entry in entries:
+        for source in entry.sources:
+            for doc, num in citations(source, text) or []:
+                if text.get(doc, num) is None:
+                    message = f"source {source!r} cites Điều {num} of {doc}, not in the law text"
+                    problems.append(Problem(entry.file, entry.id, message))
+    return problems
