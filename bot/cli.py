@@ -386,9 +386,11 @@ def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
 
 
 def _kb_suggestions(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.suggestions import DRAFTS_DIR, draft_entries, write_drafts
+    from knowledge.suggestions import DRAFTS_DIR, write_drafts
+    from operations import Actor
+    from operations.suggestions import draft_entries
 
-    drafts = _with_session(settings, draft_entries)
+    drafts = _with_session(settings, lambda s: draft_entries(s, Actor.cli()))
     if not drafts:
         print("no closed ticket is marked for the knowledge base")
         return 0

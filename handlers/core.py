@@ -24,6 +24,7 @@ from ground.settings import Settings
 from handlers.context import Context
 from handlers.router import Router
 from knowledge.base import KnowledgeStore
+from operations import OperationError, Refused
 
 log = logging.getLogger("coopbot.core")
 
@@ -140,7 +141,11 @@ class Conversation:
             outcome.handler = "none"
             return
         outcome.handler = route.name
-        result = await route.handler(ctx, route.arg)
+        try:
+            result = await route.handler(ctx, route.arg)
+        except OperationError as exc:  # refused or not possible: one translated line
+            outcome.handler = f"{route.name}:refused" if isinstance(exc, Refused) else route.name
+            result = Reply(ctx.t(exc.message, **exc.values))
         replies = [result] if isinstance(result, Reply) else list(result)
         outcome.replies = replies
         outcome.locale = member.locale
