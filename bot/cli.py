@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, cli_staff
 from ground.settings import Settings, SettingsError, load_settings
 
 
@@ -107,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep_open.add_argument("period", help="the month reported, e.g. 2026-11")
 
+    cli_staff.add_parsers(sub)  # links, staff, tickets
+
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
 
     aud = sub.add_parser("audit", help="print the audit log of staff actions, newest first")
@@ -140,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reports": _reports,
         "demo": _demo,
         "audit": _audit,
+        "links": cli_staff.run,
+        "staff": cli_staff.run,
+        "tickets": cli_staff.run,
     }[args.command]
     try:
         return handler(settings, args)

@@ -21,11 +21,11 @@ from handlers.qa import answer_reply
 from handlers.router import Router
 from operations import Actor, NotPossible, OperationError
 from operations import tickets as ops
-from operations.tickets import renotify_stale, ticket_card
+from operations.tickets import MEMBER_FLOW, renotify_stale, ticket_card
 
 __all__ = ["next_opening", "register", "renotify_stale"]
 
-NEW_FLOW, MEMBER_FLOW, STAFF_FLOW = "ticket_new", "ticket_member", "ticket_staff"
+NEW_FLOW, STAFF_FLOW = "ticket_new", "ticket_staff"
 RECENT_QUESTION = timedelta(hours=1)
 MEDIA_NOTES = {
     "image": N_("[Thành viên gửi một ảnh]"),
@@ -280,7 +280,7 @@ async def staff_answers(ctx: Context, text: str) -> Reply:
 async def close(ctx: Context, tid: int, suggest: bool) -> Reply:
     try:
         await ops.close_ticket(ctx.session, Actor.of(ctx.member), tid, suggest,
-                               translations=ctx.translations, member_flow=MEMBER_FLOW,
+                               translations=ctx.translations,
                                now=ctx.clock())  # fmt: skip
     except NotPossible as exc:
         return Reply(ctx.t(exc.message, **exc.values), edit=True)

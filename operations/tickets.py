@@ -36,6 +36,7 @@ from operations.members import member_label
 from operations.rights import Actor, NotPossible, Refused
 
 STAFF_ROLES = (ROLE_STAFF, ROLE_ADMIN)
+MEMBER_FLOW = "ticket_member"  # the member is writing into their ticket (flow data: its id)
 NOT_FOUND = N_("Không tìm thấy yêu cầu này.")
 THREAD_SHOWN = 10  # the latest messages shown on a staff card
 MESSAGE_SHOWN = 500  # characters of each
@@ -250,11 +251,10 @@ async def close_ticket(
     suggest: bool,
     *,
     translations: Translations,
-    member_flow: str,
     now: datetime,
 ) -> Ticket:
     """Staff close a ticket (``suggest``: its answer is worth adding to the knowledge base).
-    The member is told, and leaves ``member_flow`` if they were writing into this ticket."""
+    The member is told, and stops writing into it if they were."""
     ticket = await _staff_ticket(session, actor, ticket_id)
     if ticket.status == TICKET_CLOSED:
         raise NotPossible(N_("Yêu cầu #{id} đã đóng."), id=ticket.id)
@@ -264,7 +264,7 @@ async def close_ticket(
                  {"suggest_kb": suggest})  # fmt: skip
     member = await session.get(Member, ticket.member_id) if ticket.member_id else None
     if member is not None and not member.unreachable:
-        if member.flow == member_flow and (member.flow_data or {}).get("ticket") == ticket.id:
+        if member.flow == MEMBER_FLOW and (member.flow_data or {}).get("ticket") == ticket.id:
             member.flow, member.flow_data = None, None
         t = translations.get(member.locale)
         outbox.enqueue(session, member, Reply(t.t(
