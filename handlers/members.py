@@ -21,7 +21,7 @@ from knowledge.normalize import fold
 from knowledge.phone import normalize_phone
 from operations import Actor, NotPossible
 from operations import members as ops
-from operations.members import PROVEN, TYPED, member_label, role_label
+from operations.members import PROVEN, TYPED, UNCHANGED, member_label, role_label
 
 FLOW = "link"
 CONTACT_BUTTON = N_("Gửi số điện thoại của tôi")
@@ -153,6 +153,9 @@ async def take_phone(ctx: Context, text: str) -> Reply | list[Reply]:
                 coop=coop,
             )
         )
+    if done.reason == UNCHANGED:
+        return Reply(ctx.t("Tài khoản vẫn liên kết với {coop} như trước, không có gì thay đổi.",
+                           coop=coop))  # fmt: skip
     why = (
         ctx.t(
             "Số anh/chị gõ trùng số đã đăng ký của HTX, nhưng số gõ tay chưa chứng minh được "

@@ -40,7 +40,7 @@ ROLE_LABELS = {
 EXPIRED = N_("Yêu cầu này đã hết hạn. Gõ /dangky để bắt đầu lại.")
 
 # Why a link was approved at once or left for staff.
-PROVEN, TYPED, NO_MATCH = "proven", "typed", "no_match"
+PROVEN, TYPED, NO_MATCH, UNCHANGED = "proven", "typed", "no_match", "unchanged"
 
 
 def role_label(t: Translator, role: str | None) -> str:
@@ -86,7 +86,7 @@ def approval_request(t: Translator, member: Member, coop: Cooperative) -> Reply:
 class LinkRequested:
     coop: Cooperative
     approved: bool
-    reason: str  # PROVEN, TYPED or NO_MATCH
+    reason: str  # PROVEN, UNCHANGED, TYPED or NO_MATCH
     staff_told: int  # how many staff were sent the request
 
 
@@ -110,6 +110,9 @@ async def request_link(
     coop = await session.get(Cooperative, coop_id)
     if coop is None or coop.status == "dissolved" or coop_role not in COOP_ROLES:
         raise NotPossible(EXPIRED)
+    same = (member.cooperative_id, member.coop_role, member.phone) == (coop.id, coop_role, phone)
+    if same and member.link_status == LINK_APPROVED:  # the link as approved: nothing new
+        return LinkRequested(coop, True, UNCHANGED, 0)
     member.phone, member.cooperative_id, member.coop_role = phone, coop.id, coop_role
     matches = bool(coop.phone) and coop.phone == phone
     if matches and phone_verified:

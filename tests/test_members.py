@@ -230,3 +230,24 @@ async def test_erasure_removes_personal_data_and_keeps_questions_unlinked(small_
     assert await _member(small_app, "erase-me") is None
     assert await _count(small_app, Question) == 1
     assert await _count(small_app, Question, Question.member_id.is_not(None)) == 0
+
+
+async def test_an_approved_link_confirmed_again_stays_approved(small_app: App) -> None:
+    await _add_coops(small_app)
+    await _link_by_contact(small_app, "111", "+84912345678", verified=True)
+    chat = Chat(small_app, "111", channel="telegram")
+    await chat.send("/dangky")
+    out = await chat.send("che suoi giang")
+    await chat.send(action=out.replies[0].flat_buttons()[0].action)
+    await chat.send(action="lk:r:manager")
+    assert "không có gì thay đổi" in await chat.say("0912 345 678")
+    m = await _member(small_app, "111")
+    assert m and m.link_status == "approved"
+    # The same phone for another role is a new claim.
+    await chat.send("/dangky")
+    out = await chat.send("che suoi giang")
+    await chat.send(action=out.replies[0].flat_buttons()[0].action)
+    await chat.send(action="lk:r:accountant")
+    assert "Đã gửi yêu cầu liên kết" in await chat.say("0912 345 678")
+    m = await _member(small_app, "111")
+    assert m and m.link_status == "pending" and m.coop_role == "accountant"

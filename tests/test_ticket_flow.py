@@ -117,3 +117,21 @@ async def test_roles_list_and_bare_ids_on_the_console(small_app: App) -> None:
     assert "console:member1, staff" in await boss.say("/quyen")
     assert "Đã bỏ quyền cán bộ" in await boss.say("/quyen bo console:member1")
     assert "ví dụ telegram:12345" in await boss.say("/quyen them nobody")
+
+
+async def test_staff_removed_while_answering_cannot_send_the_answer(small_app: App) -> None:
+    boss = await _staff(small_app)
+    helper = Chat(small_app, "helper")
+    await helper.send("/start")
+    await boss.say("/quyen them console:helper")
+    await Chat(small_app, "farmer").send("/lienhe cho hỏi về thuế")
+    async with small_app.conversation.sessions() as s:
+        ticket = (await s.execute(select(Ticket))).scalar_one()
+    assert "gõ câu trả lời" in (await helper.send(action=f"tk:ans:{ticket.id}")).replies[0].text
+    await boss.say("/quyen bo console:helper")
+    out = await helper.send("Câu trả lời của người đã bị bỏ quyền")
+    assert "chỉ dành cho cán bộ" in out.replies[0].text and out.handler.endswith(":refused")
+    assert await _outbox_texts(small_app, "farmer") == []
+    assert (await helper.send("xin chào")).handler == "text"  # out of the answering step
+    # Boss can take the ticket over.
+    assert "gõ câu trả lời" in (await boss.send(action=f"tk:ans:{ticket.id}")).replies[0].text
