@@ -23,9 +23,10 @@ def add_parsers(sub: Any) -> None:
     staff.add_argument("action", nargs="?", choices=("list", "add", "remove"), default="list")
     staff.add_argument("who", nargs="?", help="telegram:12345, zalo:abc, console:local")
 
-    tickets = sub.add_parser("tickets", help="tickets not closed yet; close one")
-    tickets.add_argument("action", nargs="?", choices=("list", "close"), default="list")
+    tickets = sub.add_parser("tickets", help="tickets not closed yet; answer or close one")
+    tickets.add_argument("action", nargs="?", choices=("list", "answer", "close"), default="list")
     tickets.add_argument("ticket", nargs="?", type=int, help="ticket number")
+    tickets.add_argument("text", nargs="?", help="the answer (with 'answer')")
     tickets.add_argument(
         "--suggest", action="store_true", help="mark the answer for 'coopbot kb suggestions'"
     )
@@ -38,9 +39,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     translations = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz)
     t = translations.get(settings.locale)
     work = {"links": _links, "staff": _staff, "tickets": _tickets}[args.command]
-    needs = {"approve", "refuse", "close"}
+    needs = {"approve", "refuse", "answer", "close"}
     if args.action in needs and getattr(args, "member", getattr(args, "ticket", None)) is None:
         print(t.t("coopbot: thiếu số thứ tự (xem bằng lệnh list)."), file=sys.stderr)
+        return 2
+    if args.action == "answer" and not (args.text or "").strip():
+        print(t.t("coopbot: thiếu câu trả lời."), file=sys.stderr)
         return 2
     if args.action in ("add", "remove") and not args.who:
         print(t.t("coopbot: thiếu người cần đổi quyền, ví dụ telegram:12345."), file=sys.stderr)
@@ -128,6 +132,14 @@ async def _tickets(
         if not found:
             return [t.t("Không có yêu cầu nào đang chờ.")]
         return [ops.ticket_card(t, i.ticket, i.member, i.coop, i.thread).text for i in found]
+    if args.action == "answer":
+        done = await ops.answer_ticket(
+            session, actor, args.ticket, args.text, translations=tr, now=datetime.now(UTC)
+        )
+        if not done.delivered:
+            return [t.t("Đã lưu câu trả lời cho yêu cầu #{id}, nhưng không gửi được: thành viên "
+                        "đã chặn trợ lý hoặc đã xoá dữ liệu.", id=args.ticket)]  # fmt: skip
+        return [t.t("Đã gửi câu trả lời cho yêu cầu #{id}.", id=args.ticket)]
     await ops.close_ticket(
         session, actor, args.ticket, args.suggest, translations=tr, now=datetime.now(UTC)
     )

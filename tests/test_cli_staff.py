@@ -27,7 +27,14 @@ def test_links_staff_and_tickets_from_the_command_line(tmp_path: Path) -> None:
 
     out = run(["tickets"], tmp_path, **env)
     assert "cho hỏi về thuế" in out.stdout
+    out = run(["tickets", "answer", "1", "Hỏi Chi cục Thuế khu vực."], tmp_path, **env)
+    assert out.returncode == 0 and "Đã gửi câu trả lời cho yêu cầu #1" in out.stdout
     assert run(["tickets", "close", "1", "--suggest"], tmp_path, **env).returncode == 0
+    out = run(["kb", "suggestions", "--output", str(tmp_path / "drafts")], tmp_path, **env)
+    assert out.returncode == 0 and "Chi cục Thuế" in (
+        tmp_path / "drafts" / "suggestions.yaml"
+    ).read_text(encoding="utf-8")
     assert "Không có yêu cầu nào đang chờ" in run(["tickets"], tmp_path, **env).stdout
     audit = run(["audit"], tmp_path, **env).stdout
-    assert "grant_staff" in audit and "link_approved" in audit and "ticket_closed" in audit
+    for action in ("grant_staff", "link_approved", "ticket_answered", "ticket_closed"):
+        assert action in audit
