@@ -27,6 +27,9 @@ __all__ = ["next_opening", "register", "renotify_stale"]
 
 NEW_FLOW, STAFF_FLOW = "ticket_new", "ticket_staff"
 RECENT_QUESTION = timedelta(hours=1)
+# Inside a ticket most messages are details for staff ("thêm chi tiết", "đã nhận được chưa"),
+# which the search may match weakly: only a clear match is answered from the knowledge base.
+KNOWN_IN_TICKET = 0.75
 MEDIA_NOTES = {
     "image": N_("[Thành viên gửi một ảnh]"),
     "sticker": N_("[Thành viên gửi một nhãn dán]"),
@@ -186,7 +189,7 @@ async def member_writes(ctx: Context, text: str) -> Reply | list[Reply]:
 def _known_answer(ctx: Context, text: str) -> Reply | None:
     result = ctx.kb.index.search(text[:1000])
     best = result.best
-    if not result.matched or result.ambiguous or best is None:
+    if not result.matched or result.ambiguous or best is None or best.score < KNOWN_IN_TICKET:
         return None
     if best.entry.scope != "in" or best.entry.id.startswith("chitchat."):
         return None

@@ -135,3 +135,13 @@ async def test_staff_removed_while_answering_cannot_send_the_answer(small_app: A
     assert (await helper.send("xin chào")).handler == "text"  # out of the answering step
     # Boss can take the ticket over.
     assert "gõ câu trả lời" in (await boss.send(action=f"tk:ans:{ticket.id}")).replies[0].text
+
+
+async def test_a_detail_the_search_matches_only_weakly_is_not_answered(app: App) -> None:
+    await _staff(app)
+    member = Chat(app, "m")  # the real knowledge base: "them chi tiet" is a weak match there
+    await member.send("/lienhe cho hỏi về quỹ")
+    out = await member.send("them chi tiet")
+    assert len(out.replies) == 1 and "Đã chuyển cho cán bộ" in out.replies[0].text
+    out = await member.send("thanh lap htx can may nguoi")
+    assert len(out.replies) == 2 and "05 thành viên" in out.replies[1].text
