@@ -9,7 +9,7 @@ staff removed while answering can no longer answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -92,10 +92,10 @@ def ticket_card(
     return Reply(text, buttons)
 
 
-async def _notify(
+def _notify(
     session: AsyncSession,
     people: list[Member],
-    make: object,
+    make: Callable[[Translator], Reply],
     translations: Translations,
     now: datetime,
     skip: Member | None = None,
@@ -104,7 +104,7 @@ async def _notify(
     for person in people:
         if skip is not None and person.id == skip.id:
             continue
-        outbox.enqueue(session, person, make(translations.get(person.locale)), now)  # type: ignore[operator]
+        outbox.enqueue(session, person, make(translations.get(person.locale)), now)
         told += 1
     return told
 
@@ -128,7 +128,7 @@ async def open_ticket(
     await session.flush()
     q.add_message(session, ticket, "member", member, question, now)
     coop = await q.coop_name(session, member)
-    told = await _notify(session, await ticket_recipients(session, settings, now),
+    told = _notify(session, await ticket_recipients(session, settings, now),
                          lambda t: ticket_card(t, ticket, member, coop), translations, now,
                          skip=member)  # fmt: skip
     return Sent(ticket, told)
@@ -162,7 +162,7 @@ async def add_member_message(
             ((Button(t.t("Trả lời"), f"tk:ans:{ticket.id}"),),),
         )
 
-    told = await _notify(session, people, note, translations, now, skip=actor.member)
+    told = _notify(session, people, note, translations, now, skip=actor.member)
     return Sent(ticket, told)
 
 
@@ -199,7 +199,7 @@ async def claim_ticket(
         ticket.claimed_by, won = me, True  # the claimer is no longer staff: the ticket is free
     if won:
         name = member_label(actor.member)  # type: ignore[arg-type]
-        await _notify(session, await ticket_recipients(session, settings, now),
+        _notify(session, await ticket_recipients(session, settings, now),
                       lambda t: Reply(t.t("{name} đã nhận trả lời yêu cầu #{id}.", name=name,
                                           id=ticket.id)),
                       translations, now, skip=actor.member)  # fmt: skip
