@@ -1,8 +1,11 @@
 """The conversation core: turns one :class:`Incoming` into replies, for any channel.
 
 It loads (or creates) the member, resolves numbered-button answers, routes to a handler,
-remembers the buttons it showed, commits, and logs one line. Its error boundary logs the
-exception with an id and tells the member, in their language, that something went wrong.
+remembers the buttons it showed, commits, and logs one line. An operation that refuses or
+cannot be done (``operations.OperationError``, raised when the operation checks the actor's
+rights or its input) becomes one translated line, whatever handler called it. Its error
+boundary logs any other exception with an id and tells the member, in their language, that
+something went wrong.
 """
 
 from __future__ import annotations
