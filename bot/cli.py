@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, cli_staff
 from ground.settings import Settings, SettingsError, load_settings
 
 
@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     from bot import cli_broadcasts
 
     cli_broadcasts.add_parser(sub)
+    cli_staff.add_parsers(sub)  # links, staff, tickets
 
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
 
@@ -158,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backup": _backup,
         "restore": _restore,
         "broadcasts": _broadcasts,
+        "links": cli_staff.run,
+        "staff": cli_staff.run,
+        "tickets": cli_staff.run,
     }[args.command]
     try:
         return handler(settings, args)
@@ -412,9 +416,11 @@ def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
 
 
 def _kb_suggestions(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.suggestions import DRAFTS_DIR, draft_entries, write_drafts
+    from knowledge.suggestions import DRAFTS_DIR, write_drafts
+    from operations import Actor
+    from operations.suggestions import draft_entries
 
-    drafts = _with_session(settings, draft_entries)
+    drafts = _with_session(settings, lambda s: draft_entries(s, Actor.cli()))
     if not drafts:
         print("no closed ticket is marked for the knowledge base")
         return 0

@@ -23,7 +23,7 @@ Job = Callable[["App", datetime], Awaitable[None]]
 
 
 async def _renotify_tickets(app: App, now: datetime) -> None:
-    from handlers.tickets import renotify_stale
+    from operations.tickets import renotify_stale
 
     conv = app.conversation
     await renotify_stale(conv.sessions, conv.translations, conv.settings, now)

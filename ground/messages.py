@@ -29,6 +29,10 @@ class Incoming:
     media: str | None = None
     # The channel may deliver the same update twice (Zalo): handle ``update_id`` only once.
     once: bool = False
+    # A phone number shared with the channel's own button (a Telegram contact), and whether
+    # the channel vouches that it is the sender's own number (the contact's user is the sender).
+    contact_phone: str | None = None
+    contact_verified: bool = False
 
     @property
     def text_limit(self) -> int | None:

@@ -1,8 +1,11 @@
 """The conversation core: turns one :class:`Incoming` into replies, for any channel.
 
 It loads (or creates) the member, resolves numbered-button answers, routes to a handler,
-remembers the buttons it showed, commits, and logs one line. Its error boundary logs the
-exception with an id and tells the member, in their language, that something went wrong.
+remembers the buttons it showed, commits, and logs one line. An operation that refuses or
+cannot be done (``operations.OperationError``, raised when the operation checks the actor's
+rights or its input) becomes one translated line, whatever handler called it. Its error
+boundary logs any other exception with an id and tells the member, in their language, that
+something went wrong.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ground.settings import Settings
 from handlers.context import Context
 from handlers.router import Router
 from knowledge.base import KnowledgeStore
+from operations import OperationError, Refused
 
 log = logging.getLogger("coopbot.core")
 
@@ -140,7 +144,11 @@ class Conversation:
             outcome.handler = "none"
             return
         outcome.handler = route.name
-        result = await route.handler(ctx, route.arg)
+        try:
+            result = await route.handler(ctx, route.arg)
+        except OperationError as exc:  # refused or not possible: one translated line
+            outcome.handler = f"{route.name}:refused" if isinstance(exc, Refused) else route.name
+            result = Reply(ctx.t(exc.message, **exc.values))
         replies = [result] if isinstance(result, Reply) else list(result)
         outcome.replies = replies
         outcome.locale = member.locale

@@ -1,42 +1,35 @@
-"""Talk to staff: /lienhe hands a member's question to a person and brings the answer back.
+"""Talk to staff, the chat door: /lienhe, the member's messages into their ticket, staff's
+"Trả lời" / "Đóng" buttons and /vecho. What changes is done by operations/tickets.py, which
+checks rights when each step runs.
 
-A ticket holds the question and every message after it. Staff are notified (each staff member,
-or one staff group chat when ``COOPBOT_STAFF_CHAT`` is set) with "Trả lời" / "Đóng" buttons;
-the first to press "Trả lời" claims the ticket (an atomic update, so two people never answer
-the same question) and the others are told. The answer reaches the member on their channel
-through the outbox; the member can write back until the ticket is closed. Closing can mark the
-answer for the knowledge base (``coopbot kb suggestions``).
+While a member writes into a ticket they are told so on every reply, with a button back to
+questions and answers (or /huy); a message the knowledge base can answer is answered at once
+too. When no staff member is configured, the member is told so and how to reach the office.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from db import audit, outbox
-from db.models import (
-    TICKET_ANSWERED,
-    TICKET_CLAIMED,
-    TICKET_CLOSED,
-    TICKET_OPEN,
-    Cooperative,
-    Member,
-    Question,
-    Ticket,
-    TicketMessage,
-)
-from db.queries import get_or_create_member
+from db import tickets as tq
+from db.models import TICKET_ANSWERED, TICKET_CLAIMED, TICKET_CLOSED, TICKET_OPEN, Ticket
 from ground.i18n import N_, Translator
 from ground.messages import Button, Reply
 from ground.settings import Settings
 from handlers.context import Context
-from handlers.members import staff_members
+from handlers.qa import answer_reply
 from handlers.router import Router
+from operations import Actor, NotPossible, OperationError
+from operations import tickets as ops
+from operations.tickets import MEMBER_FLOW, renotify_stale, ticket_card
 
-NEW_FLOW, MEMBER_FLOW, STAFF_FLOW = "ticket_new", "ticket_member", "ticket_staff"
+__all__ = ["next_opening", "register", "renotify_stale"]
+
+NEW_FLOW, STAFF_FLOW = "ticket_new", "ticket_staff"
 RECENT_QUESTION = timedelta(hours=1)
+# Inside a ticket most messages are details for staff ("thêm chi tiết", "đã nhận được chưa"),
+# which the search may match weakly: only a clear match is answered from the knowledge base.
+KNOWN_IN_TICKET = 0.75
 MEDIA_NOTES = {
     "image": N_("[Thành viên gửi một ảnh]"),
     "sticker": N_("[Thành viên gửi một nhãn dán]"),
@@ -99,58 +92,23 @@ def when_answered(ctx: Context) -> str:
     )
 
 
-async def recipients_of_tickets(
-    session: AsyncSession, settings: Settings, now: datetime
-) -> list[Member]:
-    """Who is notified of tickets: the staff group chat when set, else every staff member."""
-    if settings.staff_chat:
-        channel, chat_id = settings.staff_chat
-        chat, _ = await get_or_create_member(
-            session, channel, chat_id, locale=settings.locale, now=now, display_name="Nhóm cán bộ"
-        )
-        return [chat]
-    return await staff_members(session)
-
-
-async def staff_recipients(ctx: Context) -> list[Member]:
-    return await recipients_of_tickets(ctx.session, ctx.settings, ctx.clock())
-
-
-def ticket_card(t: Translator, ticket: Ticket, member: Member | None, coop: str | None) -> Reply:
-    who = (member.display_name or "–") if member else t.t("(đã xoá dữ liệu)")
-    where = ", ".join(x for x in (member.channel if member else None, coop) if x) or "–"
-    text = t.t(
-        "Yêu cầu #{id} từ {who} ({where}):\n{question}",
-        id=ticket.id,
-        who=who,
-        where=where,
-        question=ticket.question,
-    )
-    return Reply(
-        text,
-        (
-            (
-                Button(t.t("Trả lời"), f"tk:ans:{ticket.id}"),
-                Button(t.t("Đóng"), f"tk:close:{ticket.id}"),
-            ),
-        ),
+def no_staff(ctx: Context, ticket_id: int) -> str:
+    return ctx.t(
+        "Hiện chưa có cán bộ nào nhận tin qua trợ lý, nên chưa ai được báo; tin nhắn đã được "
+        "lưu trong yêu cầu #{id} để cán bộ xem sau. Cần gấp, anh/chị liên hệ trực tiếp Liên "
+        "minh HTX tỉnh.",
+        id=ticket_id,
     )
 
 
-async def _coop_name(session: AsyncSession, member: Member | None) -> str | None:
-    if member is None or not member.cooperative_id:
-        return None
-    coop = await session.get(Cooperative, member.cooperative_id)
-    return coop.name if coop else None
-
-
-async def notify_staff(ctx: Context, ticket: Ticket, member: Member | None) -> None:
-    coop = await _coop_name(ctx.session, member)
-    for person in await staff_recipients(ctx):
-        if member is not None and person.id == member.id:
-            continue
-        card = ticket_card(ctx.translations.get(person.locale), ticket, member, coop)
-        outbox.enqueue(ctx.session, person, card, ctx.clock())
+def in_ticket(ctx: Context, ticket_id: int) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    """The reminder that the member is writing into a ticket, and the button out of it."""
+    text = ctx.t(
+        "Anh/chị đang nhắn trong yêu cầu #{id}: mọi tin nhắn ở đây được chuyển cho cán bộ. "
+        "Muốn hỏi trợ lý, bấm “Quay lại hỏi đáp” hoặc gõ /huy.",
+        id=ticket_id,
+    )
+    return text, ((Button(ctx.t("Quay lại hỏi đáp"), f"tk:leave:{ticket_id}"),),)
 
 
 def _media_note(ctx: Context) -> str | None:
@@ -159,321 +117,212 @@ def _media_note(ctx: Context) -> str | None:
 
 
 async def open_ticket(ctx: Context, question: str) -> Reply:
-    now = ctx.clock()
-    ticket = Ticket(
-        member_id=ctx.member.id,
-        status=TICKET_OPEN,
-        question=question,
-        suggest_kb=False,
-        undeliverable=False,
-        created_at=now,
-        updated_at=now,
-    )
-    ctx.session.add(ticket)
-    await ctx.session.flush()
-    ctx.session.add(
-        TicketMessage(
-            ticket_id=ticket.id,
-            sender="member",
-            sender_member_id=ctx.member.id,
-            text=question,
-            created_at=now,
+    sent = await ops.open_ticket(ctx.session, Actor.of(ctx.member), question,
+                                 translations=ctx.translations, settings=ctx.settings,
+                                 now=ctx.clock())  # fmt: skip
+    tid = sent.ticket.id
+    ctx.start_flow(MEMBER_FLOW, {"ticket": tid})
+    banner, buttons = in_ticket(ctx, tid)
+    head = ctx.t("Đã chuyển câu hỏi cho cán bộ Liên minh HTX (yêu cầu #{id}).", id=tid)
+    status = when_answered(ctx) if sent.staff_told else no_staff(ctx, tid)
+    return Reply(f"{head} {status}\n{banner}\n{contact_details(ctx)}", buttons)
+
+
+async def contact(ctx: Context, arg: str) -> Reply:
+    if arg.strip():
+        return await open_ticket(ctx, arg.strip())
+    existing = await tq.open_ticket_of(ctx.session, ctx.member)
+    if existing is not None:
+        ctx.start_flow(MEMBER_FLOW, {"ticket": existing.id})
+        banner, buttons = in_ticket(ctx, existing.id)
+        return Reply(
+            ctx.t("Anh/chị đang có yêu cầu #{id} chờ cán bộ.", id=existing.id)
+            + f"\n{banner}\n{contact_details(ctx)}",
+            buttons,
         )
-    )
-    await notify_staff(ctx, ticket, ctx.member)
-    ctx.start_flow(MEMBER_FLOW, {"ticket": ticket.id})
+    since = ctx.clock() - RECENT_QUESTION
+    refused = await tq.last_unanswered_question(ctx.session, ctx.member, since)
+    if refused is not None:
+        return await open_ticket(ctx, refused.text)
+    ctx.start_flow(NEW_FLOW)
     return Reply(
-        ctx.t("Đã chuyển câu hỏi cho cán bộ Liên minh HTX (yêu cầu #{id}).", id=ticket.id)
-        + " "
-        + when_answered(ctx)
-        + " "
-        + ctx.t("Muốn bổ sung, anh/chị cứ nhắn tiếp; gõ /huy để quay lại hỏi đáp.")
+        ctx.t("Anh/chị nhắn câu hỏi cần gửi cán bộ (gõ /huy để thôi):")
         + "\n"
         + contact_details(ctx)
     )
 
 
-async def _open_ticket_of(session: AsyncSession, member: Member) -> Ticket | None:
-    stmt = (
-        select(Ticket)
-        .where(Ticket.member_id == member.id, Ticket.status != TICKET_CLOSED)
-        .order_by(Ticket.id.desc())
-        .limit(1)
+async def contact_button(ctx: Context, _: str) -> Reply:
+    return await contact(ctx, "")
+
+
+async def new_question(ctx: Context, text: str) -> Reply:
+    text = text.strip() or (_media_note(ctx) or "")
+    if not text:
+        return Reply(ctx.t("Anh/chị nhắn nội dung cần hỏi cán bộ (gõ /huy để thôi)."))
+    return await open_ticket(ctx, text)
+
+
+async def member_writes(ctx: Context, text: str) -> Reply | list[Reply]:
+    text = text.strip() or (_media_note(ctx) or "")
+    if not text:
+        return Reply(ctx.t("Anh/chị nhắn nội dung cần gửi cán bộ (gõ /huy để thôi)."))
+    tid = int((ctx.member.flow_data or {}).get("ticket", 0))
+    try:
+        sent = await ops.add_member_message(ctx.session, Actor.of(ctx.member), tid, text,
+                                            translations=ctx.translations,
+                                            settings=ctx.settings, now=ctx.clock())  # fmt: skip
+    except OperationError:  # closed, or gone: the message starts a new ticket
+        ctx.end_flow()
+        return await open_ticket(ctx, text)
+    banner, buttons = in_ticket(ctx, tid)
+    head = ctx.t("Đã chuyển cho cán bộ (yêu cầu #{id}).", id=tid)
+    if not sent.staff_told:
+        head = no_staff(ctx, tid)
+    replies = [Reply(f"{head}\n{banner}", buttons)]
+    known = _known_answer(ctx, text)
+    if known is not None:  # answered now too; staff still see the message
+        replies.append(known)
+    return replies
+
+
+def _known_answer(ctx: Context, text: str) -> Reply | None:
+    result = ctx.kb.index.search(text[:1000])
+    best = result.best
+    if not result.matched or result.ambiguous or best is None or best.score < KNOWN_IN_TICKET:
+        return None
+    if best.entry.scope != "in" or best.entry.id.startswith("chitchat."):
+        return None
+    found = answer_reply(ctx, best.entry, None)
+    lead = ctx.t("Trong lúc chờ cán bộ, trợ lý có sẵn câu trả lời này:")
+    return Reply(f"{lead}\n\n{found.text}", found.buttons)
+
+
+async def leave_ticket(ctx: Context, tid: int) -> Reply:
+    if ctx.member.flow == MEMBER_FLOW and (ctx.member.flow_data or {}).get("ticket") == tid:
+        ctx.end_flow()
+    return Reply(
+        ctx.t(
+            "Đã quay lại hỏi đáp: anh/chị cứ gõ câu hỏi cho trợ lý. Yêu cầu #{id} vẫn chờ cán "
+            "bộ; câu trả lời sẽ đến tại đây. Gõ /lienhe để nhắn tiếp cho cán bộ.",
+            id=tid,
+        )
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def cancel_in_ticket(ctx: Context, _: str) -> Reply:
+    """/huy while writing into a ticket: back to questions, the ticket stays open."""
+    return await leave_ticket(ctx, int((ctx.member.flow_data or {}).get("ticket", 0)))
+
+
+async def ticket_button(ctx: Context, arg: str) -> Reply:
+    kind, _, rest = arg.partition(":")
+    tid_text, _, option = rest.partition(":")
+    tid = int(tid_text) if tid_text.isdigit() else 0
+    actor = Actor.of(ctx.member)
+    if kind in ("rep", "leave"):  # the member's own ticket
+        ticket = await ctx.session.get(Ticket, tid)
+        if ticket is None or ticket.member_id != ctx.member.id:
+            return Reply(ctx.t(ops.NOT_FOUND))
+        if kind == "leave":
+            return await leave_ticket(ctx, tid)
+        if ticket.status == TICKET_CLOSED:
+            return Reply(ctx.t("Yêu cầu #{id} đã đóng. Gõ /lienhe để gửi câu hỏi mới.", id=tid))
+        ctx.start_flow(MEMBER_FLOW, {"ticket": tid})
+        return Reply(ctx.t("Anh/chị nhắn nội dung trả lời cán bộ:"))
+    if kind == "ans":
+        return await claim(ctx, tid)
+    if kind == "close":  # asks first; the same rights as closing
+        actor.require_staff()
+        return Reply(
+            ctx.t("Đóng yêu cầu #{id}. Câu trả lời có nên thêm vào cơ sở tri thức?", id=tid),
+            (
+                (Button(ctx.t("Đóng, đề xuất thêm"), f"tk:cls:{tid}:kb"),),
+                (Button(ctx.t("Chỉ đóng"), f"tk:cls:{tid}"),),
+            ),
+            edit=True,
+        )
+    if kind == "cls":
+        return await close(ctx, tid, suggest=option == "kb")
+    return Reply(ctx.t(ops.NOT_FOUND))
+
+
+async def claim(ctx: Context, tid: int) -> Reply:
+    ticket = await ops.claim_ticket(ctx.session, Actor.of(ctx.member), tid,
+                                    translations=ctx.translations, settings=ctx.settings,
+                                    now=ctx.clock())  # fmt: skip
+    ctx.start_flow(STAFF_FLOW, {"ticket": ticket.id})
+    return Reply(
+        ctx.t(
+            "Anh/chị gõ câu trả lời cho yêu cầu #{id}:\n{question}",
+            id=ticket.id,
+            question=ticket.question,
+        )
+    )
+
+
+async def staff_answers(ctx: Context, text: str) -> Reply:
+    text = text.strip()
+    if not text:
+        return Reply(ctx.t("Anh/chị gõ câu trả lời bằng chữ (gõ /huy để thôi)."))
+    tid = int((ctx.member.flow_data or {}).get("ticket", 0))
+    ctx.end_flow()  # whatever happens, this answer ends the flow (a refusal included)
+    done = await ops.answer_ticket(ctx.session, Actor.of(ctx.member), tid, text,
+                                   translations=ctx.translations, now=ctx.clock())  # fmt: skip
+    if not done.delivered:
+        return Reply(
+            ctx.t(
+                "Đã lưu câu trả lời cho yêu cầu #{id}, nhưng không gửi được: thành viên đã "
+                "chặn trợ lý hoặc đã xoá dữ liệu.",
+                id=tid,
+            )
+        )
+    return Reply(ctx.t("Đã gửi câu trả lời cho yêu cầu #{id}.", id=tid))
+
+
+async def close(ctx: Context, tid: int, suggest: bool) -> Reply:
+    try:
+        await ops.close_ticket(ctx.session, Actor.of(ctx.member), tid, suggest,
+                               translations=ctx.translations,
+                               now=ctx.clock())  # fmt: skip
+    except NotPossible as exc:
+        return Reply(ctx.t(exc.message, **exc.values), edit=True)
+    return Reply(
+        ctx.t("Đã đóng yêu cầu #{id}.", id=tid)
+        + (" " + ctx.t("Câu trả lời sẽ có trong “coopbot kb suggestions”.") if suggest else ""),
+        edit=True,
+    )
+
+
+async def open_tickets(ctx: Context, _: str) -> Reply | list[Reply]:
+    found = await ops.open_tickets(ctx.session, Actor.of(ctx.member))
+    if not found:
+        return Reply(ctx.t("Không có yêu cầu nào đang chờ."))
+    replies = [Reply(ctx.tn("{n} yêu cầu chưa đóng, cũ nhất trước:",
+                            "{n} yêu cầu chưa đóng, cũ nhất trước:", len(found)))]  # fmt: skip
+    status = {
+        TICKET_OPEN: ctx.t("chưa ai nhận"),
+        TICKET_CLAIMED: ctx.t("đang trả lời"),
+        TICKET_ANSWERED: ctx.t("đã trả lời"),
+    }
+    for item in found:
+        card = ticket_card(ctx.translator, item.ticket, item.member, item.coop, item.thread)
+        when = ctx.translator.datetime(item.ticket.created_at)
+        text = f"{card.text}\n({status[item.ticket.status]}, {when})"
+        replies.append(Reply(text, card.buttons))
+    return replies
 
 
 def register(router: Router) -> None:
-    @router.command("lienhe", "contact", description=N_("Nhắn cán bộ Liên minh HTX"))
-    async def contact(ctx: Context, arg: str) -> Reply:
-        if arg.strip():
-            return await open_ticket(ctx, arg.strip())
-        existing = await _open_ticket_of(ctx.session, ctx.member)
-        if existing is not None:
-            ctx.start_flow(MEMBER_FLOW, {"ticket": existing.id})
-            return Reply(
-                ctx.t(
-                    "Anh/chị đang có yêu cầu #{id} chờ cán bộ. Nhắn tiếp ở đây để bổ sung; "
-                    "gõ /huy để quay lại hỏi đáp.",
-                    id=existing.id,
-                )
-                + "\n"
-                + contact_details(ctx)
-            )
-        since = ctx.clock() - RECENT_QUESTION
-        stmt = (
-            select(Question)
-            .where(Question.member_id == ctx.member.id, Question.created_at >= since)
-            .where(Question.matched.is_(False))
-            .order_by(Question.id.desc())
-            .limit(1)
-        )
-        refused = (await ctx.session.execute(stmt)).scalar_one_or_none()
-        if refused is not None:
-            return await open_ticket(ctx, refused.text)
-        ctx.start_flow(NEW_FLOW)
-        return Reply(
-            ctx.t("Anh/chị nhắn câu hỏi cần gửi cán bộ (gõ /huy để thôi):")
-            + "\n"
-            + contact_details(ctx)
-        )
-
-    @router.action("contact")
-    async def contact_button(ctx: Context, _: str) -> Reply:
-        return await contact(ctx, "")
-
-    @router.flow(NEW_FLOW)
-    async def new_question(ctx: Context, text: str) -> Reply:
-        text = text.strip() or (_media_note(ctx) or "")
-        if not text:
-            return Reply(ctx.t("Anh/chị nhắn nội dung cần hỏi cán bộ (gõ /huy để thôi)."))
-        return await open_ticket(ctx, text)
-
-    @router.flow(MEMBER_FLOW)
-    async def member_writes(ctx: Context, text: str) -> Reply:
-        text = text.strip() or (_media_note(ctx) or "")
-        if not text:
-            return Reply(ctx.t("Anh/chị nhắn nội dung cần gửi cán bộ (gõ /huy để thôi)."))
-        ticket = await ctx.session.get(Ticket, (ctx.member.flow_data or {}).get("ticket", 0))
-        if ticket is None or ticket.status == TICKET_CLOSED:
-            ctx.end_flow()
-            return await open_ticket(ctx, text)
-        now = ctx.clock()
-        ctx.session.add(
-            TicketMessage(
-                ticket_id=ticket.id,
-                sender="member",
-                sender_member_id=ctx.member.id,
-                text=text,
-                created_at=now,
-            )
-        )
-        ticket.updated_at = now
-        claimer = await ctx.session.get(Member, ticket.claimed_by) if ticket.claimed_by else None
-        recipients = [claimer] if claimer else await staff_recipients(ctx)
-        for person in recipients:
-            t = ctx.translations.get(person.locale)
-            outbox.enqueue(
-                ctx.session,
-                person,
-                Reply(
-                    t.t("Yêu cầu #{id}, thành viên nhắn thêm:\n{text}", id=ticket.id, text=text),
-                    ((Button(t.t("Trả lời"), f"tk:ans:{ticket.id}"),),),
-                ),
-                now,
-            )
-        return Reply(ctx.t("Đã chuyển cho cán bộ (yêu cầu #{id}).", id=ticket.id))
-
-    @router.action("tk")
-    async def ticket_button(ctx: Context, arg: str) -> Reply:
-        kind, _, rest = arg.partition(":")
-        tid, _, option = rest.partition(":")
-        ticket = await ctx.session.get(Ticket, int(tid)) if tid.isdigit() else None
-        if ticket is None:
-            return Reply(ctx.t("Không tìm thấy yêu cầu này."))
-        if kind == "rep":  # the member answers back
-            if ticket.status == TICKET_CLOSED or ticket.member_id != ctx.member.id:
-                return Reply(ctx.t("Yêu cầu này đã đóng. Gõ /lienhe để gửi câu hỏi mới."))
-            ctx.start_flow(MEMBER_FLOW, {"ticket": ticket.id})
-            return Reply(ctx.t("Anh/chị nhắn nội dung trả lời cán bộ:"))
-        if not ctx.is_staff:
-            return Reply(ctx.t("Nút này chỉ dành cho cán bộ Liên minh HTX."))
-        if kind == "ans":
-            return await claim(ctx, ticket)
-        if kind == "close":
-            return Reply(
-                ctx.t(
-                    "Đóng yêu cầu #{id}. Câu trả lời có nên thêm vào cơ sở tri thức?", id=ticket.id
-                ),
-                (
-                    (Button(ctx.t("Đóng, đề xuất thêm"), f"tk:cls:{ticket.id}:kb"),),
-                    (Button(ctx.t("Chỉ đóng"), f"tk:cls:{ticket.id}"),),
-                ),
-                edit=True,
-            )
-        if kind == "cls":
-            return await close(ctx, ticket, suggest=option == "kb")
-        return Reply(ctx.t("Không tìm thấy yêu cầu này."))
-
-    async def claim(ctx: Context, ticket: Ticket) -> Reply:
-        if ticket.status == TICKET_CLOSED:
-            return Reply(ctx.t("Yêu cầu #{id} đã đóng.", id=ticket.id))
-        if ticket.claimed_by not in (None, ctx.member.id):
-            other = await ctx.session.get(Member, ticket.claimed_by)
-            return Reply(
-                ctx.t(
-                    "{name} đang trả lời yêu cầu #{id}.",
-                    name=(other.display_name if other else None) or "–",
-                    id=ticket.id,
-                )
-            )
-        if ticket.claimed_by is None:
-            # Atomic: of two staff pressing at once, exactly one wins.
-            won = await ctx.session.execute(
-                update(Ticket)
-                .where(Ticket.id == ticket.id, Ticket.claimed_by.is_(None))
-                .values(claimed_by=ctx.member.id, status=TICKET_CLAIMED, updated_at=ctx.clock())
-                .execution_options(synchronize_session=False)
-            )
-            if won.rowcount != 1:
-                await ctx.session.refresh(ticket)
-                return await claim(ctx, ticket)
-            await ctx.session.refresh(ticket)
-            for person in await staff_recipients(ctx):
-                if person.id == ctx.member.id:
-                    continue
-                t = ctx.translations.get(person.locale)
-                outbox.enqueue(ctx.session, person, Reply(t.t(
-                    "{name} đã nhận trả lời yêu cầu #{id}.",
-                    name=ctx.member.display_name or "–", id=ticket.id,
-                )), ctx.clock())  # fmt: skip
-        ctx.start_flow(STAFF_FLOW, {"ticket": ticket.id})
-        return Reply(
-            ctx.t(
-                "Anh/chị gõ câu trả lời cho yêu cầu #{id}:\n{question}",
-                id=ticket.id,
-                question=ticket.question,
-            )
-        )
-
-    @router.flow(STAFF_FLOW)
-    async def staff_answers(ctx: Context, text: str) -> Reply:
-        text = text.strip()
-        ticket = await ctx.session.get(Ticket, (ctx.member.flow_data or {}).get("ticket", 0))
-        if ticket is None or ticket.status == TICKET_CLOSED:
-            ctx.end_flow()
-            return Reply(ctx.t("Yêu cầu này đã đóng."))
-        if not text:
-            return Reply(ctx.t("Anh/chị gõ câu trả lời bằng chữ (gõ /huy để thôi)."))
-        now = ctx.clock()
-        ctx.session.add(
-            TicketMessage(
-                ticket_id=ticket.id,
-                sender="staff",
-                sender_member_id=ctx.member.id,
-                text=text,
-                created_at=now,
-            )
-        )
-        ticket.status, ticket.updated_at = TICKET_ANSWERED, now
-        ctx.end_flow()
-        member = await ctx.session.get(Member, ticket.member_id) if ticket.member_id else None
-        if member is None or member.unreachable:
-            ticket.undeliverable = True
-            return Reply(
-                ctx.t(
-                    "Đã lưu câu trả lời cho yêu cầu #{id}, nhưng không gửi được: thành viên đã "
-                    "chặn trợ lý hoặc đã xoá dữ liệu.",
-                    id=ticket.id,
-                )
-            )
-        t = ctx.translations.get(member.locale)
-        outbox.enqueue(
-            ctx.session,
-            member,
-            Reply(
-                t.t(
-                    "Cán bộ Liên minh HTX trả lời (yêu cầu #{id}):\n{text}", id=ticket.id, text=text
-                ),
-                ((Button(t.t("Trả lời cán bộ"), f"tk:rep:{ticket.id}"),),),
-            ),
-            now,
-        )
-        audit.record(ctx.session, audit.actor_of(ctx.member), "ticket_answered", now,
-                     f"ticket:{ticket.id}")  # fmt: skip
-        return Reply(ctx.t("Đã gửi câu trả lời cho yêu cầu #{id}.", id=ticket.id))
-
-    async def close(ctx: Context, ticket: Ticket, suggest: bool) -> Reply:
-        if ticket.status == TICKET_CLOSED:
-            return Reply(ctx.t("Yêu cầu #{id} đã đóng.", id=ticket.id), edit=True)
-        now = ctx.clock()
-        ticket.status, ticket.closed_at, ticket.updated_at = TICKET_CLOSED, now, now
-        ticket.suggest_kb = suggest
-        audit.record(ctx.session, audit.actor_of(ctx.member), "ticket_closed", now,
-                     f"ticket:{ticket.id}", {"suggest_kb": suggest})  # fmt: skip
-        member = await ctx.session.get(Member, ticket.member_id) if ticket.member_id else None
-        if member is not None and not member.unreachable:
-            if member.flow == MEMBER_FLOW and (member.flow_data or {}).get("ticket") == ticket.id:
-                member.flow, member.flow_data = None, None
-            t = ctx.translations.get(member.locale)
-            outbox.enqueue(ctx.session, member, Reply(t.t(
-                "Yêu cầu #{id} đã được cán bộ đóng. Cần hỏi thêm, anh/chị gõ /lienhe.", id=ticket.id
-            )), now)  # fmt: skip
-        return Reply(
-            ctx.t("Đã đóng yêu cầu #{id}.", id=ticket.id)
-            + (" " + ctx.t("Câu trả lời sẽ có trong “coopbot kb suggestions”.") if suggest else ""),
-            edit=True,
-        )
-
-    @router.command("vecho", "tickets", description=N_("Yêu cầu đang chờ cán bộ"), role="staff")
-    async def open_tickets(ctx: Context, _: str) -> Reply | list[Reply]:
-        stmt = (
-            select(Ticket)
-            .where(Ticket.status != TICKET_CLOSED)
-            .order_by(Ticket.created_at, Ticket.id)
-            .limit(20)
-        )
-        tickets = list((await ctx.session.execute(stmt)).scalars())
-        if not tickets:
-            return Reply(ctx.t("Không có yêu cầu nào đang chờ."))
-        replies = [Reply(ctx.tn("{n} yêu cầu chưa đóng, cũ nhất trước:",
-                                "{n} yêu cầu chưa đóng, cũ nhất trước:", len(tickets)))]  # fmt: skip
-        for ticket in tickets:
-            member = await ctx.session.get(Member, ticket.member_id) if ticket.member_id else None
-            card = ticket_card(
-                ctx.translator, ticket, member, await _coop_name(ctx.session, member)
-            )
-            status = {
-                TICKET_OPEN: ctx.t("chưa ai nhận"),
-                TICKET_CLAIMED: ctx.t("đang trả lời"),
-                TICKET_ANSWERED: ctx.t("đã trả lời"),
-            }[ticket.status]
-            replies.append(Reply(f"{card.text}\n({status}, {ctx.translator.datetime(ticket.created_at)})",
-                                 card.buttons))  # fmt: skip
-        return replies
-
-
-async def renotify_stale(sessions, translations, settings: Settings, now: datetime) -> int:  # type: ignore[no-untyped-def]
-    """Notify staff once more of tickets nobody has taken for a while; returns how many."""
-    cutoff = now - timedelta(minutes=settings.ticket_renotify_minutes)
-    count = 0
-    async with sessions() as session:
-        stmt = select(Ticket).where(
-            Ticket.status == TICKET_OPEN,
-            Ticket.created_at <= cutoff,
-            Ticket.renotified_at.is_(None),
-        )
-        for ticket in (await session.execute(stmt)).scalars():
-            member = await session.get(Member, ticket.member_id) if ticket.member_id else None
-            coop = await _coop_name(session, member)
-            for person in await recipients_of_tickets(session, settings, now):
-                t = translations.get(person.locale)
-                card = ticket_card(t, ticket, member, coop)
-                reminder = t.t("Nhắc lại: chưa có cán bộ nhận yêu cầu này.")
-                outbox.enqueue(
-                    session, person, Reply(reminder + "\n" + card.text, card.buttons), now
-                )
-            ticket.renotified_at = now
-            count += 1
-        await session.commit()
-    return count
+    router.command("lienhe", "contact", description=N_("Nhắn cán bộ Liên minh HTX"))(contact)
+    router.action("contact")(contact_button)  # opens the presser's own ticket
+    router.flow(NEW_FLOW)(new_question)
+    router.flow(MEMBER_FLOW)(member_writes)
+    router.before_cancel(MEMBER_FLOW)(cancel_in_ticket)
+    # tk:rep / tk:leave the member's own ticket; tk:ans / tk:close / tk:cls staff (checked
+    # when pressed, by the operation).
+    router.action("tk")(ticket_button)
+    router.flow(STAFF_FLOW)(staff_answers)
+    router.command("vecho", "tickets", description=N_("Yêu cầu đang chờ cán bộ"), role="staff")(
+        open_tickets
+    )

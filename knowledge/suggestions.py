@@ -10,10 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from db.models import TICKET_CLOSED, Ticket, TicketMessage
 
 DRAFTS_DIR = Path(__file__).parent / "drafts"
 HEADER = (
@@ -23,37 +19,22 @@ HEADER = (
 )
 
 
-async def draft_entries(session: AsyncSession) -> list[dict[str, object]]:
-    stmt = (
-        select(Ticket)
-        .where(Ticket.status == TICKET_CLOSED, Ticket.suggest_kb.is_(True))
-        .order_by(Ticket.id)
-    )
-    drafts = []
-    for ticket in (await session.execute(stmt)).scalars():
-        answers = (
-            await session.execute(
-                select(TicketMessage.text)
-                .where(TicketMessage.ticket_id == ticket.id, TicketMessage.sender == "staff")
-                .order_by(TicketMessage.id)
-            )
-        ).scalars()
-        answer = "\n\n".join(answers)
-        if not answer:
-            continue
-        drafts.append(
-            {
-                "id": f"draft.ticket_{ticket.id}",
-                "title": ticket.question[:60],
-                "questions": [ticket.question],
-                "answer": answer,
-                "tags": ["chưa duyệt"],
-                "sources": [f"Trả lời của cán bộ, yêu cầu #{ticket.id} (chưa duyệt)"],
-                "reviewed": None,
-                "certainty": "uncertain",
-            }
-        )
-    return drafts
+def draft_entry(ticket_id: int, question: str, answers: list[str]) -> dict[str, object] | None:
+    """An unreviewed entry from a ticket's question and its staff answers; ``None`` without an
+    answer. (Reading the tickets is ``operations.suggestions.draft_entries``.)"""
+    answer = "\n\n".join(answers)
+    if not answer:
+        return None
+    return {
+        "id": f"draft.ticket_{ticket_id}",
+        "title": question[:60],
+        "questions": [question],
+        "answer": answer,
+        "tags": ["chưa duyệt"],
+        "sources": [f"Trả lời của cán bộ, yêu cầu #{ticket_id} (chưa duyệt)"],
+        "reviewed": None,
+        "certainty": "uncertain",
+    }
 
 
 def write_drafts(drafts: list[dict[str, object]], folder: Path = DRAFTS_DIR) -> Path:

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from db.models import AuditEntry, Cooperative, Member, OutboxMessage, Question
+from ground.messages import Incoming
 from tests.conftest import Chat
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -55,15 +56,59 @@ async def _link(chat: Chat, name: str, phone: str) -> str:
     return "\n".join(r.text for r in (await chat.send(phone)).replies)
 
 
-async def test_link_is_approved_when_the_phone_matches(small_app: App) -> None:
+async def test_a_typed_phone_is_a_claim_that_staff_approve(small_app: App) -> None:
+    # Typing the cooperative's registered phone proves nothing: anyone can type it (#16).
     await _add_coops(small_app)
+    await Chat(small_app, "boss").send("/start")
     chat = Chat(small_app, "farmer")
     text = await _link(chat, "che suoi giang", "+84 912 345 678")
-    assert "Đã liên kết tài khoản với HTX Chè Shan tuyết Suối Giàng" in text
+    assert "Đã gửi yêu cầu liên kết với HTX Chè Shan tuyết Suối Giàng" in text
+    assert "gõ tay chưa chứng minh" in text
     m = await _member(small_app, "farmer")
-    assert m and m.link_status == "approved" and m.coop_role == "manager"
+    assert m and m.link_status == "pending" and m.coop_role == "manager"
     assert m.phone == "0912345678"
-    assert "Mã số: 5201000123" in await chat.say("/hoptacxa")
+    assert "đang chờ cán bộ duyệt" in await chat.say("/hoptacxa")
+    async with small_app.conversation.sessions() as s:
+        note = (await s.execute(select(OutboxMessage))).scalar_one()
+    assert "gõ tay, chưa được xác minh" in note.text
+
+
+async def _link_by_contact(app: App, user_id: str, phone: str, verified: bool) -> str:
+    chat = Chat(app, user_id, channel="telegram")
+    await chat.send("/dangky")
+    out = await chat.send("che suoi giang")
+    await chat.send(action=out.replies[0].flat_buttons()[0].action)
+    out = await chat.send(action="lk:r:manager")
+    assert out.replies[0].contact_button
+    shared = Incoming(channel="telegram", user_id=user_id, text=phone if verified else "",
+                      contact_phone=phone, contact_verified=verified)  # fmt: skip
+    return "\n".join(r.text for r in (await app.conversation.handle(shared)).replies)
+
+
+async def test_only_a_contact_shared_from_the_senders_own_account_links_at_once(
+    small_app: App,
+) -> None:
+    await _add_coops(small_app)
+    text = await _link_by_contact(small_app, "111", "+84912345678", verified=True)
+    assert "Đã liên kết tài khoản với HTX Chè Shan tuyết Suối Giàng" in text
+    m = await _member(small_app, "111")
+    assert m and m.link_status == "approved" and m.phone == "0912345678"
+    assert await _count(small_app, AuditEntry, AuditEntry.action == "link_approved_by_phone") == 1
+    # Someone else's contact card carries the right number but proves nothing.
+    text = await _link_by_contact(small_app, "222", "+84912345678", verified=False)
+    assert "Đã gửi yêu cầu liên kết" in text
+    m = await _member(small_app, "222")
+    assert m and m.link_status == "pending"
+    # The sender's own contact with another number waits for staff too.
+    await _link_by_contact(small_app, "333", "0900000000", verified=True)
+    m = await _member(small_app, "333")
+    assert m and m.link_status == "pending"
+
+
+async def test_no_staff_configured_is_said_honestly(small_app: App) -> None:
+    await _add_coops(small_app)
+    text = await _link(Chat(small_app, "lonely"), "duoc lieu bac ha", "0933333333")
+    assert "chưa có cán bộ nào nhận yêu cầu" in text
 
 
 async def test_link_by_code_and_staff_approval_with_notifications(small_app: App) -> None:
@@ -129,7 +174,7 @@ async def test_bad_phone_is_explained_and_asked_again(small_app: App) -> None:
     assert "Số điện thoại chưa đúng" in out.replies[0].text
     m = await _member(small_app, "y")
     assert m and m.flow == "link" and m.flow_data["step"] == "phone"  # nothing lost
-    assert "Đã liên kết" in await chat.say("0912345678")
+    assert "Đã gửi yêu cầu liên kết" in await chat.say("0912345678")
 
 
 async def test_unknown_cooperative_offers_a_way_forward(small_app: App) -> None:
@@ -185,3 +230,24 @@ async def test_erasure_removes_personal_data_and_keeps_questions_unlinked(small_
     assert await _member(small_app, "erase-me") is None
     assert await _count(small_app, Question) == 1
     assert await _count(small_app, Question, Question.member_id.is_not(None)) == 0
+
+
+async def test_an_approved_link_confirmed_again_stays_approved(small_app: App) -> None:
+    await _add_coops(small_app)
+    await _link_by_contact(small_app, "111", "+84912345678", verified=True)
+    chat = Chat(small_app, "111", channel="telegram")
+    await chat.send("/dangky")
+    out = await chat.send("che suoi giang")
+    await chat.send(action=out.replies[0].flat_buttons()[0].action)
+    await chat.send(action="lk:r:manager")
+    assert "không có gì thay đổi" in await chat.say("0912 345 678")
+    m = await _member(small_app, "111")
+    assert m and m.link_status == "approved"
+    # The same phone for another role is a new claim.
+    await chat.send("/dangky")
+    out = await chat.send("che suoi giang")
+    await chat.send(action=out.replies[0].flat_buttons()[0].action)
+    await chat.send(action="lk:r:accountant")
+    assert "Đã gửi yêu cầu liên kết" in await chat.say("0912 345 678")
+    m = await _member(small_app, "111")
+    assert m and m.link_status == "pending" and m.coop_role == "accountant"

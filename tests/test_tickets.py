@@ -9,7 +9,8 @@ from bot.app import App
 from db.models import Member, OutboxMessage, Ticket, TicketMessage
 from ground.settings import Settings
 from handlers.tickets import next_opening, renotify_stale
-from knowledge.suggestions import draft_entries
+from operations import Actor
+from operations.suggestions import draft_entries
 from tests.conftest import Chat
 
 
@@ -75,7 +76,7 @@ async def test_refused_question_becomes_a_ticket_and_the_answer_comes_back(small
         messages = (
             (await s.execute(select(TicketMessage).order_by(TicketMessage.id))).scalars().all()
         )
-        drafts = await draft_entries(s)
+        drafts = await draft_entries(s, Actor.cli())
     assert [m.sender for m in messages] == ["member", "staff", "member"]
     assert drafts[0]["questions"] == ["giá phân bón tháng này bao nhiêu"]
     assert "đại lý niêm yết" in str(drafts[0]["answer"])

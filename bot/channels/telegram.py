@@ -212,10 +212,12 @@ def to_inbound(update: Update, bot_username: str) -> Inbound | None:
         return None
     if message.chat.type == ChatType.PRIVATE:
         text = message.text or message.caption or ""
-        contact = message.contact
-        if contact is not None and contact.user_id == user.id:  # shared their own number
-            text = contact.phone_number
-        return Inbound(Incoming(text=text, **common), message.chat.id, True)
+        contact, shared = message.contact, {}
+        if contact is not None:  # proof only when the contact is the sender's own account
+            own = contact.user_id == user.id
+            shared = {"contact_phone": contact.phone_number, "contact_verified": own}
+            text = contact.phone_number if own else text
+        return Inbound(Incoming(text=text, **common, **shared), message.chat.id, True)
     if message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
         text = _group_text(message, bot_username)
         if text is None:
