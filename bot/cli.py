@@ -344,8 +344,8 @@ def _import_events(settings: Settings, path: Path) -> int:
     from datetime import UTC, datetime
 
     from db.events import EventFileError
-    from operations.actors import CLI
     from operations.events import import_events
+    from operations.rights import CLI
 
     try:
         report = _with_session(

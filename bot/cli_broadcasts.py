@@ -33,7 +33,7 @@ async def _go(settings: Settings, args: argparse.Namespace, t: Translator) -> in
     from db import migrate
     from db.session import create_engine, session_factory
     from operations import broadcasts as ops
-    from operations.actors import CLI, OperationError
+    from operations.rights import CLI, OperationError
 
     engine = create_engine(settings.database_url)
     try:

@@ -18,9 +18,9 @@ from ground.messages import Button, Reply, rows
 from handlers.context import Context
 from handlers.router import Router
 from operations import broadcasts as ops
-from operations.actors import Actor, OperationError, Refused, require_staff
 from operations.broadcast_texts import KIND_NAMES, SECTOR_NAMES, audience_label, recipient_reply
 from operations.event_texts import when_text
+from operations.rights import Actor, OperationError, Refused, require_staff
 
 TEXT_FLOW, CHOICE_FLOW, WHEN_FLOW = "bc_text", "bc", "bc_when"
 CLOSED = N_("Bản nháp thông báo này đã đóng. Gõ /thongbao để soạn mới.")

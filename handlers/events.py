@@ -20,8 +20,8 @@ from handlers.context import Context
 from handlers.router import Router
 from knowledge.normalize import fold
 from operations import events as ops
-from operations.actors import Actor, OperationError, Refused, require_staff
 from operations.event_texts import event_card, remind_button
+from operations.rights import Actor, OperationError, Refused, require_staff
 
 FORM_FLOW = "event_form"
 SKIP_WORDS = ("bo qua", "skip", "-")

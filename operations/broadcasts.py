@@ -26,8 +26,8 @@ from db.models import (
     Member,
 )
 from ground.i18n import N_, Translations
-from operations.actors import STAFF_ROLES, Actor, OperationError, require_staff, role_of
 from operations.broadcast_texts import recipient_reply
+from operations.rights import STAFF_ROLES, Actor, OperationError, require_staff, role_of
 
 MAX_TEXT = 3000  # leaves room for the event card within Telegram's 4,096 characters
 

@@ -19,8 +19,8 @@ from db.models import Event
 from ground.i18n import N_, Translations
 from ground.messages import Reply
 from ground.settings import Settings
-from operations.actors import Actor, OperationError, require_staff
 from operations.event_texts import reminder_text
+from operations.rights import Actor, OperationError, require_staff
 
 FIELDS = ("title", "starts_at", "ends_at", "register_by", "place", "description", "contact",
           "link", "tags")  # fmt: skip

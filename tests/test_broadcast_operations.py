@@ -20,7 +20,7 @@ from db.broadcasts import LEASE
 from db.models import AuditEntry, Broadcast, Event, EventReminder, Member, OutboxMessage
 from operations import broadcasts as bc_ops
 from operations import events as ev_ops
-from operations.actors import CLI, Actor, OperationError, Refused
+from operations.rights import CLI, Actor, OperationError, Refused
 from tests.conftest import Chat
 from tests.test_broadcasts import Crash, FakeSender, FakeTime, _coop, _members, _rows, _send_to_all
 
