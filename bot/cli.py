@@ -100,12 +100,22 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, metavar="FILE", help="default: bao-cao-PERIOD.xlsx or .csv here"
     )
 
-    rep = sub.add_parser("reports", help="monthly report commands")
+    rep = sub.add_parser("reports", help="monthly report commands (staff)")
     rep_sub = rep.add_subparsers(dest="reports_command", metavar="REPORTS_COMMAND", required=True)
     rep_open = rep_sub.add_parser(
         "open", help="open a period by hand and prompt every cooperative's representatives"
     )
-    rep_open.add_argument("period", help="the month reported, e.g. 2026-11")
+    rep_open.add_argument("period", help="the month reported, e.g. 2026-11 (the last 12 months)")
+    rep_open.add_argument("--yes", action="store_true", help="do not ask before prompting")
+    rep_remind = rep_sub.add_parser(
+        "remind", help="remind the representatives of cooperatives that have not submitted"
+    )
+    rep_remind.add_argument("period", nargs="?", default="", help="default: the open period")
+    rep_remind.add_argument("--yes", action="store_true", help="do not ask before sending")
+    rep_close = rep_sub.add_parser("close", help="close a period: no more reports or changes")
+    rep_close.add_argument("period", help="the month reported, e.g. 2026-11")
+    rep_progress = rep_sub.add_parser("progress", help="how many cooperatives have submitted")
+    rep_progress.add_argument("period", nargs="?", default="", help="default: the open period")
 
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
 
@@ -413,60 +423,120 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_reports(settings: Settings, args: argparse.Namespace) -> int:
-    from db.reports import export_reports, parse_period
+def _translator(settings: Settings):  # type: ignore[no-untyped-def]
     from ground.i18n import Translations
     from ground.settings import SUPPORTED_LOCALES
-    from knowledge.forms import monthly_report
 
-    period = parse_period(args.period)
-    if period is None:
-        print(f"coopbot: “{args.period}” is not a month (e.g. 2026-11)", file=sys.stderr)
-        return 2
-    output = args.output or Path.cwd() / f"bao-cao-{period}.{args.fmt}"
-    t = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
+    return Translations(SUPPORTED_LOCALES, settings.locale, settings.tz)
+
+
+def _export_reports(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from operations import reports as ops
+    from operations.reports_text import month_label, period_problem
+
+    t = _translator(settings).get(settings.locale)
 
     async def work(session):  # type: ignore[no-untyped-def]
-        return await export_reports(session, monthly_report(), period, output, args.fmt, t)
+        result = await ops.export(
+            session, ops.CLI, args.period, args.fmt, args.output, t, datetime.now(UTC)
+        )
+        await session.commit()
+        return result
 
     try:
-        count = _with_session(settings, work)
-    except OSError as exc:
-        print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
+        r = _with_session(settings, work)
+    except ops.PeriodProblem as exc:
+        text = period_problem(t, exc.reason, exc.text, exc.period, ops.OLDEST_MONTHS)
+        print(f"coopbot: {text}", file=sys.stderr)
         return 2
-    print(f"Đã xuất báo cáo tháng {period} của {count} hợp tác xã vào {output.resolve()}")
+    except OSError as exc:
+        print(
+            "coopbot: " + t.t("không ghi được {path}: {error}", path=args.output, error=exc),
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        t.t(
+            "Đã xuất báo cáo tháng {month} của {n} hợp tác xã vào {path}",
+            month=month_label(t, r.period),
+            n=r.rows,
+            path=r.path.resolve(),
+        )
+    )
     return 0
 
 
+def _confirmed(question: str, t) -> bool:  # type: ignore[no-untyped-def]
+    """Ask ``question`` on a terminal; elsewhere (a script) say how to confirm."""
+    print(question)
+    if not sys.stdin.isatty():
+        print(t.t("Chưa làm gì. Chạy lại với --yes để xác nhận."))
+        return False
+    answer = input(t.t("Gõ “co” để xác nhận: ")).strip().lower()
+    return answer in ("co", "có", "c", "yes", "y")
+
+
 def _reports(settings: Settings, args: argparse.Namespace) -> int:
+    """``coopbot reports open|remind|close|progress``: the staff operations of
+    ``operations.reports``, as the operator at the command line."""
     from datetime import UTC, datetime
 
-    from db import audit
-    from db.reports import ReportSchedule, calendar_of, open_period, parse_period, send_due_prompts
-    from ground.i18n import Translations
-    from ground.settings import SUPPORTED_LOCALES
-    from knowledge.forms import monthly_report
+    from operations import reports as ops
+    from operations import reports_text as text
 
-    period = parse_period(args.period)
-    if period is None:
-        print(f"coopbot: “{args.period}” is not a month (e.g. 2026-11)", file=sys.stderr)
+    translations = _translator(settings)
+    t = translations.get(settings.locale)
+    command = args.reports_command
+
+    def run(confirm: bool):  # type: ignore[no-untyped-def]
+        async def work(session):  # type: ignore[no-untyped-def]
+            now = datetime.now(UTC)
+            if command == "open":
+                r = await ops.open_period(
+                    session, ops.CLI, args.period, now, settings, translations, confirm
+                )
+            elif command == "remind":
+                r = await ops.remind(
+                    session, ops.CLI, args.period, now, settings, translations, confirm
+                )
+            elif command == "close":
+                r = await ops.close_period(session, ops.CLI, args.period, now)
+            else:
+                r = await ops.progress(session, ops.CLI, args.period, settings)
+            await session.commit()
+            return r
+
+        return _with_session(settings, work)
+
+    try:
+        r = run(getattr(args, "yes", False))
+        if command == "open" and not r.confirmed:
+            question = text.open_question(t, r.period, r.was_open, r.prompts, r.deadline)
+            if not _confirmed(question, t):
+                return 1
+            r = run(True)
+        if command == "remind" and not r.confirmed:
+            question = text.remind_question(t, r.period, r.prompts)
+            if not r.prompts:
+                print(question)
+                return 0
+            if not _confirmed(question, t):
+                return 1
+            r = run(True)
+    except ops.PeriodProblem as exc:
+        problem = text.period_problem(t, exc.reason, exc.text, exc.period, ops.OLDEST_MONTHS)
+        print(f"coopbot: {problem}", file=sys.stderr)
         return 2
-    translations = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz)
-
-    async def work(session):  # type: ignore[no-untyped-def]
-        now = datetime.now(UTC)
-        row, changed = await open_period(session, period, now, "cli")
-        cal = calendar_of(row, ReportSchedule.from_env(), settings.tz)
-        n = len(monthly_report().applicable({}))
-        sent = await send_due_prompts(session, translations, row, cal, now, n)
-        if changed:
-            audit.record(session, "cli", "open_report_period", now, period, {"prompts": sent})
-        await session.commit()
-        return changed, sent, cal.deadline
-
-    changed, sent, deadline = _with_session(settings, work)
-    state = "opened" if changed else "already open"
-    print(f"period {period} {state}; {sent} prompts queued; deadline {deadline.isoformat()}")
+    if command == "open":
+        print(text.opened_text(t, r.period, r.changed, r.prompts, r.deadline))
+    elif command == "remind":
+        print(text.reminded_text(t, r.period, r.prompts))
+    elif command == "close":
+        print(text.closed_text(t, r.period, r.changed))
+    else:
+        print(text.progress_text(t, r.progress, r.status, r.deadline))
     return 0
 
 
