@@ -208,7 +208,8 @@ async def remind(
     if not confirm:
         return Reminded(period, False, len(plan), cal.deadline)
     sent = await _queue(session, translations, period, cal, plan, now, kind)
-    audit.record(session, actor_name(actor), "remind_reports", now, period, {"prompts": sent})
+    if sent:
+        audit.record(session, actor_name(actor), "remind_reports", now, period, {"prompts": sent})
     return Reminded(period, True, sent, cal.deadline)
 
 
