@@ -50,29 +50,14 @@ class ReportSchedule:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ReportSchedule:
-        def day(name: str, default: int) -> int:
-            raw = environ.get(name, "").strip()
-            if not raw:
-                return default
-            if not raw.isdigit():
-                raise ScheduleError(f"{name}: expected a day of the month (1-28), got {raw!r}")
-            return int(raw)
+        """The days set in ``environ``, read and checked by ``ground.settings`` like every
+        other setting."""
+        from ground.settings import SettingsError, load_settings
 
-        raw = environ.get("COOPBOT_REPORT_REMIND_DAYS")
-        reminders = cls.remind_days
-        if raw is not None:
-            parts = [p.strip() for p in raw.split(",") if p.strip()]
-            if not all(p.isdigit() for p in parts):
-                raise ScheduleError(f"COOPBOT_REPORT_REMIND_DAYS: expected days like 5,10; {raw!r}")
-            reminders = tuple(int(p) for p in parts)
         try:
-            return cls(
-                open_day=day("COOPBOT_REPORT_OPEN_DAY", cls.open_day),
-                remind_days=reminders,
-                close_day=day("COOPBOT_REPORT_CLOSE_DAY", cls.close_day),
-            )
-        except ScheduleError as exc:
-            raise ScheduleError(f"COOPBOT_REPORT_*: {exc}") from None
+            return cls.from_settings(load_settings(environ, env_file=None))
+        except SettingsError as exc:
+            raise ScheduleError(str(exc)) from None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReportSchedule:
