@@ -1,4 +1,5 @@
-"""Monthly status reports: the schedule, the prompts, submission, progress and exports.
+"""Monthly status reports as data: periods, who is due a prompt, submission, progress and
+the 12-month series.
 
 A *period* is the month being reported ("2026-11"). On the open day of the next month (the
 1st, 08:00 local time) the period opens and every representative (manager or accountant
@@ -9,10 +10,10 @@ is kept). Staff may open a period by hand; a period opened after its normal clos
 the same calendar counted from the day it was opened.
 
 The schedule keeps its memory in the database: every prompt sent is a :class:`ReportPrompt`
-row (unique per period, member and kind), so the cycle (``operations.reports.run_cycle``) can run every minute, on
-several workers, after any downtime, and never sends the same prompt twice. After downtime
-it catches up with the *latest* step that is due: a member who gets the opening prompt late
-does not also get the reminder whose day had already passed.
+row (unique per period, member and kind), so the cycle (``operations.reports.run_cycle``)
+can run every minute, on several workers, after any downtime, and never sends the same
+prompt twice. After downtime it catches up with the *latest* step that is due: a member who
+gets the opening prompt late does not also get the reminder whose day had already passed.
 
 The days come from the settings (``COOPBOT_REPORT_OPEN_DAY``, ``COOPBOT_REPORT_REMIND_DAYS``,
 ``COOPBOT_REPORT_CLOSE_DAY``, checked at start-up by ``ground.settings``).

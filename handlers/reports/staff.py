@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from db.report_calendar import previous_period
 from ground.messages import Attachment, Button, Reply
 from handlers.context import Context
 from operations import reports as ops
@@ -50,7 +51,7 @@ def _ask(ctx: Context, question: str, yes_label: str, action: str) -> Reply:
 async def open_period(ctx: Context, arg: str, confirm: bool = False) -> Reply:
     if not arg.strip() and not confirm:
         today = ctx.clock().astimezone(ctx.translator.tz).date()
-        arg = ops.db.previous_period(today)
+        arg = previous_period(today)
     try:
         r = await ops.open_period(
             ctx.session, ctx.member, arg, ctx.clock(), ctx.settings, ctx.translations, confirm
