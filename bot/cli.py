@@ -453,7 +453,8 @@ def _export_reports(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         print(
-            "coopbot: " + t.t("không ghi được {path}: {error}", path=args.output, error=exc),
+            "coopbot: "
+            + t.t("không ghi được {path}: {error}", path=args.output or Path.cwd(), error=exc),
             file=sys.stderr,
         )
         return 2
