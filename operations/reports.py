@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,10 +112,7 @@ async def _queue(
     for due in plan:
         t = translations.get(due.member.locale)
         reply = reports_text.prompt_reply(t, kind or due.kind, period, due.coop, cal, n)
-
-        def enqueue(member: Member = due.member, reply=reply) -> object:  # type: ignore[no-untyped-def]
-            return outbox.enqueue(session, member, reply, now)
-
+        enqueue = partial(outbox.enqueue, session, due.member, reply, now)
         count += await db.record_prompt(
             session, period, due.coop.id, due.member, kind or due.kind, now, enqueue
         )
@@ -359,12 +357,8 @@ async def tell_colleagues(
     for other in await db.representatives(session, [coop.id]):
         if other.id == member.id:
             continue
-        reply = reports_text.colleague_notice(
-            translations.get(other.locale), period, coop, member, cal
-        )
-
-        def enqueue(other: Member = other, reply=reply) -> object:  # type: ignore[no-untyped-def]
-            return outbox.enqueue(session, other, reply, now)
-
+        t = translations.get(other.locale)
+        reply = reports_text.colleague_notice(t, period, coop, member, cal)
+        enqueue = partial(outbox.enqueue, session, other, reply, now)
         count += await db.record_prompt(session, period, coop.id, other, db.DONE, now, enqueue)
     return count
