@@ -1,17 +1,24 @@
 """Numbers written as Vietnamese words: "hai" → 2, "mười lăm" → 15, "một trăm linh năm" → 105.
 
-:func:`words_to_digits` turns the number words at the start of a text into digits and keeps
-the rest, so the usual number reader (``knowledge.numbers``) reads the result with its units
-and multipliers: "hai triệu" → "2 triệu", "mười lăm người" → "15 người". Numbers up to 999 in
-words (larger ones are written with digits or a multiplier).
+:func:`words_to_digits` turns an answer written in number words into digits, so the usual
+number reader (``knowledge.numbers``) reads it with its multipliers: "hai triệu" → "2 trieu",
+"mười lăm người" → "15 nguoi". Numbers up to 999 in words (larger ones are written with digits
+or a multiplier).
+
+Careful, because folding away the diacritics makes words collide: "sau" (after) and "sáu" (6),
+"bay" and "bảy" (7), "năm" (5, or year). So a text typed with diacritics must use the number
+words' own spelling, and only a few words may follow the number (a multiplier or a unit such
+as "người"): "sau Tết", "bây giờ", "năm nay" are not numbers.
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 from knowledge.normalize import fold
 
-# Folded (no diacritics): "mười" and "mươi" are both "muoi"; "mốt" (1), "tư" (4) and "lăm"
-# (5) are the forms used after a ten.
+# Keys are folded: "mười" and "mươi" are both "muoi"; "mốt" (1), "tư" (4) and "lăm" (5) are
+# the forms used after a ten.
 DIGITS = {
     "khong": 0,
     "mot": 1,
@@ -29,10 +36,37 @@ DIGITS = {
 TEN = "muoi"
 HUNDRED = "tram"
 ZERO_TENS = ("linh", "le")
+# With diacritics, only these spellings are number words (each with its folded key).
+SPELLED = {
+    "không": "khong",
+    "một": "mot",
+    "mốt": "mot",
+    "hai": "hai",
+    "ba": "ba",
+    "bốn": "bon",
+    "tư": "tu",
+    "năm": "nam",
+    "lăm": "lam",
+    "sáu": "sau",
+    "bảy": "bay",
+    "bẩy": "bay",
+    "tám": "tam",
+    "chín": "chin",
+    "mười": "muoi",
+    "mươi": "muoi",
+    "trăm": "tram",
+    "linh": "linh",
+    "lẻ": "le",
+}
+# Words that may follow the number (folded): multipliers, a half, and the units of the form.
+AFTER = frozenset(
+    "nghin ngan trieu ty ti ruoi dong vnd nguoi thanh vien lao dong hoi cho lan".split()
+)
 
 
 def _leading_number(words: list[str]) -> tuple[int, int] | None:
-    """The value of the number words at the start of ``words`` and how many were used."""
+    """The value of the (folded) number words at the start of ``words`` and how many were
+    used."""
     i, total = 0, 0
     if len(words) >= 2 and words[0] in DIGITS and words[1] == HUNDRED:
         total, i = DIGITS[words[0]] * 100, 2
@@ -47,12 +81,24 @@ def _leading_number(words: list[str]) -> tuple[int, int] | None:
     return (total, i) if i else None
 
 
+def _keys(text: str) -> list[str]:
+    """The words of ``text``, folded; a word typed with diacritics that is not spelled as a
+    number word becomes ``""`` (so it stops the number)."""
+    words = unicodedata.normalize("NFC", text).lower().replace(",", " ").split()
+    if all(w.isascii() for w in words):
+        return words
+    return [SPELLED.get(w, "") for w in words]
+
+
 def words_to_digits(text: str) -> str | None:
-    """``text`` with its leading number words as digits; ``None`` when it does not start
-    with a number word."""
-    words = fold(text).split()
-    found = _leading_number(words)
+    """``text`` written in number words, as digits (the words after it folded); ``None``
+    when it is not a number written in words."""
+    keys = _keys(text.strip(" .!"))
+    found = _leading_number(keys)
     if found is None:
         return None
     value, used = found
-    return " ".join([str(value), *words[used:]])
+    rest = [fold(w) for w in text.strip(" .!").split()[used:]]
+    if not all(w in AFTER for w in rest):
+        return None
+    return " ".join([str(value), *rest])
