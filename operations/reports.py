@@ -26,7 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import audit, outbox
 from db import reports as db
-from db.models import PERIOD_OPEN, ROLE_ADMIN, ROLE_STAFF, Cooperative, Member, ReportPeriod
+from db.models import (
+    PERIOD_OPEN,
+    ROLE_ADMIN,
+    ROLE_STAFF,
+    Cooperative,
+    Member,
+    Report,
+    ReportPeriod,
+)
 from db.report_calendar import Calendar, ReportSchedule
 from ground.i18n import Translations, Translator
 from ground.settings import Settings
@@ -341,6 +349,47 @@ async def run_cycle(
             result.prompts += await _queue(session, translations, row.period, cal, plan, now)
     await session.commit()
     return result
+
+
+@dataclass(frozen=True)
+class Submitted:
+    report: Report
+    first: bool  # the cooperative's first report for the period (not a correction)
+    deadline: date  # corrections are accepted until the end of this day
+
+
+async def submit(
+    session: AsyncSession,
+    member: Member,
+    period: str,
+    coop_id: int,
+    answers: dict[str, object],
+    base_version: int,
+    now: datetime,
+    settings: Settings,
+    translations: Translations,
+) -> Submitted:
+    """A representative sends the cooperative's report (or a correction of it, from
+    ``base_version``). The report, its version row and the notices to colleagues are written
+    in the caller's one transaction: all of them or none. Raises :class:`Refused` (not an
+    approved representative of that cooperative), :class:`PeriodProblem` ("not_open": the
+    period no longer takes reports) or ``db.SubmitConflict`` (someone sent a newer version
+    meanwhile)."""
+    if not db.is_representative(member) or member.cooperative_id != coop_id:
+        raise Refused()
+    coop = await session.get(Cooperative, coop_id)
+    row = await db.get_period(session, period)
+    if coop is None or row is None or row.status != PERIOD_OPEN:
+        raise PeriodProblem("not_open", period=period)
+    cal = db.calendar_of(row, schedule_of(settings), settings.tz)
+    if now >= cal.close_at:
+        raise PeriodProblem("not_open", period=period)
+    report, first = await db.submit_report(
+        session, period, coop_id, member, answers, now, base_version
+    )
+    if first:
+        await tell_colleagues(session, translations, period, coop, member, cal, now)
+    return Submitted(report, first, cal.deadline)
 
 
 async def tell_colleagues(

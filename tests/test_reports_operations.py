@@ -1,4 +1,4 @@
-"""The staff operations of the monthly report (``operations.reports``) on their own: each one
+"""The operations of the monthly report (``operations.reports``) on their own: each one
 checks its actor when it runs, validates its period, asks before writing to many people and
 writes nothing when it fails. Both databases."""
 
@@ -194,3 +194,40 @@ async def test_cli_reports_commands_speak_vietnamese(
     assert await asyncio.to_thread(main, ["export", "reports", "--period", "2026-13"]) == 2
     assert "không phải một tháng" in capsys.readouterr().err
     assert await _count(app, ReportPeriod) == 0
+
+
+ANSWERS = {"members_official": 12, "members_joined": 2, "members_left": 0, "workers_regular": 15,
+           "revenue": 46_000_000, "main_products": "Chè", "certifications": ["vietgap"],
+           "trade_fairs": 1, "support_received": False, "difficulties": None}  # fmt: skip
+
+
+async def test_submit_checks_the_representative_and_the_period(app: App) -> None:
+    ids = await _seed(app)
+    conv = app.conversation
+    tr = conv.translations
+    async with conv.sessions() as s:
+        await ops.open_period(s, ops.CLI, "2026-10", NOW, app.settings, tr, True)
+        await s.commit()
+    async with conv.sessions() as s:
+        for user, coop in (("tu", "C1"), ("cho", "C2"), ("minh", "C1")):
+            # an ordinary member, a pending accountant, another cooperative's manager
+            member = await _member(s, user)
+            with pytest.raises(ops.Refused):
+                await ops.submit(s, member, "2026-10", ids[coop], ANSWERS, 0, NOW,
+                                 app.settings, tr)  # fmt: skip
+        lan = await _member(s, "lan")
+        with pytest.raises(ops.PeriodProblem):
+            await ops.submit(s, lan, "2026-09", ids["C1"], ANSWERS, 0, NOW, app.settings, tr)
+        done = await ops.submit(s, lan, "2026-10", ids["C1"], ANSWERS, 0, NOW, app.settings, tr)
+        assert done.first and done.report.version == 1
+        await s.commit()
+    async with conv.sessions() as s:
+        # hoa, the other representative, was told; a correction from an old draft conflicts
+        told = (await s.execute(select(ReportPrompt).where(ReportPrompt.kind == "done"))).all()
+        assert len(told) == 1
+        hoa = await _member(s, "hoa")
+        with pytest.raises(ops.db.SubmitConflict):
+            await ops.submit(s, hoa, "2026-10", ids["C1"], ANSWERS, 0, NOW, app.settings, tr)
+        fixed = await ops.submit(s, hoa, "2026-10", ids["C1"], ANSWERS, 1, NOW, app.settings, tr)
+        assert not fixed.first and fixed.report.version == 2
+        await s.commit()

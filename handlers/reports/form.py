@@ -31,7 +31,8 @@ from handlers.reports.render import (
     submitted_text,
     summary_reply,
 )
-from operations.reports import schedule_of, tell_colleagues
+from operations import reports as ops
+from operations.reports import schedule_of
 from operations.reports_text import month_label
 
 
@@ -69,17 +70,25 @@ async def submit(ctx: Context, data: dict[str, Any]) -> Reply:
         data["step"] = missing[0].key
         save(ctx, data)
         return question_reply(ctx, data, missing[0], ctx.t("Còn câu bắt buộc chưa trả lời."))
-    row = await period_open(ctx, data["period"])
-    coop = await coop_of(ctx, data)
-    if row is None or coop is None:
+    clean = {f.key: answers.get(f.key) for f in fields}
+    try:
+        done = await ops.submit(
+            ctx.session,
+            ctx.member,
+            data["period"],
+            data.get("coop") or 0,
+            clean,
+            data.get("base", 0),
+            ctx.clock(),
+            ctx.settings,
+            ctx.translations,
+        )
+    except ops.Refused:
+        ctx.end_flow()
+        return not_representative(ctx)
+    except ops.PeriodProblem:
         ctx.end_flow()
         return closed_reply(ctx, data["period"])
-    clean = {f.key: answers.get(f.key) for f in fields}
-    now = ctx.clock()
-    try:
-        report, first = await db.submit_report(
-            ctx.session, data["period"], coop.id, ctx.member, clean, now, data.get("base", 0)
-        )
     except db.SubmitConflict as exc:
         other = (
             await ctx.session.get(Member, exc.report.submitted_by)
@@ -100,18 +109,14 @@ async def submit(ctx: Context, data: dict[str, Any]) -> Reply:
                 (Button(ctx.t("Xem bản đã gửi"), f"rp:view:{data['period']}"),),
             ),
         )
-    cal = db.calendar_of(row, schedule_of(ctx.settings), ctx.translator.tz)
-    if first:
-        await tell_colleagues(
-            ctx.session, ctx.translations, data["period"], coop, ctx.member, cal, now
-        )
+    coop = await coop_of(ctx, data)
     ctx.end_flow()
     values = {
         "month": month_label(ctx.translator, data["period"]),
-        "coop": coop.name,
-        "deadline": ctx.translator.day(cal.deadline),
+        "coop": coop.name if coop else "–",
+        "deadline": ctx.translator.day(done.deadline),
     }
-    if first:
+    if done.first:
         text = ctx.t(
             "Đã gửi báo cáo tháng {month} của {coop}. Cảm ơn anh/chị! Nếu cần sửa, gõ /baocao "
             "trước hết ngày {deadline}.",
@@ -121,7 +126,7 @@ async def submit(ctx: Context, data: dict[str, Any]) -> Reply:
         text = ctx.t(
             "Đã lưu bản sửa báo cáo tháng {month} của {coop} (phiên bản {version}). Vẫn sửa "
             "được đến hết ngày {deadline}.",
-            version=report.version,
+            version=done.report.version,
             **values,
         )
     return Reply(text)
