@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__, cli_staff
+from bot.cli_backup import backup_command, restore_command
+from bot.cli_reports import add_report_commands, export_reports, report_commands
 from ground.settings import Settings, SettingsError, load_settings
 
 
@@ -101,12 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, metavar="FILE", help="default: bao-cao-PERIOD.xlsx or .csv here"
     )
 
-    rep = sub.add_parser("reports", help="monthly report commands")
-    rep_sub = rep.add_subparsers(dest="reports_command", metavar="REPORTS_COMMAND", required=True)
-    rep_open = rep_sub.add_parser(
-        "open", help="open a period by hand and prompt every cooperative's representatives"
-    )
-    rep_open.add_argument("period", help="the month reported, e.g. 2026-11")
+    add_report_commands(sub)
 
     from bot import cli_broadcasts
 
@@ -153,11 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "kb": _kb,
         "import": _import,
         "export": _export,
-        "reports": _reports,
+        "reports": report_commands,
         "demo": _demo,
         "audit": _audit,
-        "backup": _backup,
-        "restore": _restore,
+        "backup": backup_command,
+        "restore": restore_command,
         "broadcasts": _broadcasts,
         "links": cli_staff.run,
         "staff": cli_staff.run,
@@ -370,7 +366,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     if args.export_command == "reports":
-        return _export_reports(settings, args)
+        return export_reports(settings, args)
     from db.cooperatives import export_cooperatives
 
     output = args.output or Path.cwd() / f"cooperatives.{args.fmt}"
@@ -442,140 +438,6 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         detail = json.dumps(e.detail, ensure_ascii=False) if e.detail else ""
         when = e.created_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
         print(f"{when}  {e.actor:28} {e.action:24} {e.target or '-':20} {detail}".rstrip())
-    return 0
-
-
-def _export_reports(settings: Settings, args: argparse.Namespace) -> int:
-    from db.reports import export_reports, parse_period
-    from ground.i18n import Translations
-    from ground.settings import SUPPORTED_LOCALES
-    from knowledge.forms import monthly_report
-
-    period = parse_period(args.period)
-    if period is None:
-        print(f"coopbot: “{args.period}” is not a month (e.g. 2026-11)", file=sys.stderr)
-        return 2
-    output = args.output or Path.cwd() / f"bao-cao-{period}.{args.fmt}"
-    t = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
-
-    async def work(session):  # type: ignore[no-untyped-def]
-        return await export_reports(session, monthly_report(), period, output, args.fmt, t)
-
-    try:
-        count = _with_session(settings, work)
-    except OSError as exc:
-        print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
-        return 2
-    print(f"Đã xuất báo cáo tháng {period} của {count} hợp tác xã vào {output.resolve()}")
-    return 0
-
-
-def _reports(settings: Settings, args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from db import audit
-    from db.reports import ReportSchedule, calendar_of, open_period, parse_period, send_due_prompts
-    from ground.i18n import Translations
-    from ground.settings import SUPPORTED_LOCALES
-    from knowledge.forms import monthly_report
-
-    period = parse_period(args.period)
-    if period is None:
-        print(f"coopbot: “{args.period}” is not a month (e.g. 2026-11)", file=sys.stderr)
-        return 2
-    translations = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz)
-
-    async def work(session):  # type: ignore[no-untyped-def]
-        now = datetime.now(UTC)
-        row, changed = await open_period(session, period, now, "cli")
-        cal = calendar_of(row, ReportSchedule.from_env(), settings.tz)
-        n = len(monthly_report().applicable({}))
-        sent = await send_due_prompts(session, translations, row, cal, now, n)
-        if changed:
-            audit.record(session, "cli", "open_report_period", now, period, {"prompts": sent})
-        await session.commit()
-        return changed, sent, cal.deadline
-
-    changed, sent, deadline = _with_session(settings, work)
-    state = "opened" if changed else "already open"
-    print(f"period {period} {state}; {sent} prompts queued; deadline {deadline.isoformat()}")
-    return 0
-
-
-def _translator(settings: Settings):  # type: ignore[no-untyped-def]
-    from ground.i18n import Translations
-    from ground.settings import SUPPORTED_LOCALES
-
-    return Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
-
-
-def _backup_problem(t, exc) -> str:  # type: ignore[no-untyped-def]
-    messages = {
-        "missing": t.t("không thấy {path}", path=exc.detail),
-        "no_tool": t.t(
-            "cần chương trình {tool} của PostgreSQL trên máy này (gói postgresql-client)",
-            tool=exc.detail,
-        ),
-        "wrong_kind": t.t(
-            "tệp này không phải bản sao của loại cơ sở dữ liệu đang dùng ({kind})",
-            kind=exc.detail,
-        ),
-        "not_empty": t.t("cơ sở dữ liệu đang có dữ liệu; thêm --force nếu thật sự muốn ghi đè"),
-    }
-    return messages.get(exc.reason, exc.detail or exc.reason)
-
-
-def _backup(settings: Settings, args: argparse.Namespace) -> int:
-    from db.backup import BackupError, backup
-
-    t = _translator(settings)
-    try:
-        copied = backup(settings.database_url, args.file)
-    except (BackupError, OSError, sqlite3.Error) as exc:
-        detail = _backup_problem(t, exc) if isinstance(exc, BackupError) else str(exc)
-        print(t.t("coopbot: không sao lưu được: {detail}", detail=detail), file=sys.stderr)
-        return 2
-    print(
-        t.t(
-            "Đã sao lưu cơ sở dữ liệu vào {path} ({size} byte).",
-            path=copied.path.resolve(),
-            size=t.number(copied.size),
-        )
-    )
-    return 0
-
-
-def _restore(settings: Settings, args: argparse.Namespace) -> int:
-    from db import migrate
-    from db.backup import BackupError, restore, row_count
-    from db.session import create_engine
-
-    t = _translator(settings)
-
-    async def rows() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            return await row_count(engine)
-        finally:
-            await engine.dispose()
-
-    async def upgrade() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        restore(
-            settings.database_url, args.file, not_empty=asyncio.run(rows()) > 0, force=args.force
-        )
-        asyncio.run(upgrade())
-    except (BackupError, OSError, sqlite3.Error) as exc:
-        detail = _backup_problem(t, exc) if isinstance(exc, BackupError) else str(exc)
-        print(t.t("coopbot: không khôi phục được: {detail}", detail=detail), file=sys.stderr)
-        return 2
-    print(t.t("Đã khôi phục cơ sở dữ liệu từ {path}.", path=args.file.resolve()))
     return 0
 
 

@@ -33,10 +33,13 @@ JOBS: list[tuple[str, Job]] = [("tickets.renotify", _renotify_tickets)]
 
 
 async def _report_cycle(app: App, now: datetime) -> None:
-    from handlers.reports import run_report_cycle
+    from db.report_calendar import ReportSchedule
+    from operations.reports import run_cycle
 
     conv = app.conversation
-    await run_report_cycle(conv.sessions, conv.translations, now)
+    async with conv.sessions() as session:
+        schedule = ReportSchedule.from_settings(conv.settings)
+        await run_cycle(session, conv.translations, now, schedule)
 
 
 JOBS.append(("reports.cycle", _report_cycle))

@@ -1,4 +1,5 @@
-"""Monthly status reports: the schedule, the prompts, submission, progress and exports.
+"""Monthly status reports as data: periods, who is due a prompt, submission, progress and
+the 12-month series.
 
 A *period* is the month being reported ("2026-11"). On the open day of the next month (the
 1st, 08:00 local time) the period opens and every representative (manager or accountant
@@ -9,33 +10,28 @@ is kept). Staff may open a period by hand; a period opened after its normal clos
 the same calendar counted from the day it was opened.
 
 The schedule keeps its memory in the database: every prompt sent is a :class:`ReportPrompt`
-row (unique per period, member and kind), so :func:`run_cycle` can run every minute, on
-several workers, after any downtime, and never sends the same prompt twice. After downtime
-it catches up with the *latest* step that is due: a member who gets the opening prompt late
-does not also get the reminder whose day had already passed.
+row (unique per period, member and kind), so the cycle (``operations.reports.run_cycle``)
+can run every minute, on several workers, after any downtime, and never sends the same
+prompt twice. After downtime it catches up with the *latest* step that is due: a member who
+gets the opening prompt late does not also get the reminder whose day had already passed.
 
-Settings are read from the environment: ``COOPBOT_REPORT_OPEN_DAY`` (default 1),
-``COOPBOT_REPORT_REMIND_DAYS`` ("5,10"), ``COOPBOT_REPORT_CLOSE_DAY`` (15).
+The days come from the settings (``COOPBOT_REPORT_OPEN_DAY``, ``COOPBOT_REPORT_REMIND_DAYS``,
+``COOPBOT_REPORT_CLOSE_DAY``, checked at start-up by ``ground.settings``).
+
+Data in, data out: the wording of prompts, answers and exports lives in ``operations``.
 """
 
 from __future__ import annotations
 
-import csv
-import os
-import re
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import outbox
-from db.cooperatives import SECTOR_LABELS
 from db.models import (
     LINK_APPROVED,
     PERIOD_CLOSED,
@@ -47,149 +43,24 @@ from db.models import (
     ReportPrompt,
     ReportVersion,
 )
-from ground.i18n import Translations, Translator
-from ground.messages import Button, Reply
-from knowledge.forms import CHOICE, MONEY, MULTI, NUMERIC, YESNO, Field, Form
+from db.report_calendar import (  # noqa: F401  (the calendar, for callers of db.reports)
+    Calendar,
+    ReportSchedule,
+    ScheduleError,
+    calendar_of,
+    in_sending_hours,
+    nominal_calendar,
+    parse_period,
+    period_due,
+    period_of,
+    period_start,
+    previous_period,
+    shift_period,
+)
 
 REPRESENTATIVE_ROLES = ("manager", "accountant")
 OPEN, DONE = "open", "done"
 SCHEDULE = "schedule"
-FORMATS = ("csv", "xlsx")
-_PERIOD = re.compile(r"(\d{4})[-/.](\d{1,2})|(\d{1,2})[-/.](\d{4})")
-
-
-# --- settings ------------------------------------------------------------------------------
-
-
-class ScheduleError(ValueError):
-    """A COOPBOT_REPORT_* variable is malformed."""
-
-
-@dataclass(frozen=True)
-class ReportSchedule:
-    """Days of the month after the period (1–28) and the hour of prompts, local time."""
-
-    open_day: int = 1
-    remind_days: tuple[int, ...] = (5, 10)
-    close_day: int = 15
-    hour: int = 8
-    quiet_from: int = 20  # no prompts from 20:00 until ``hour`` the next morning
-
-    def __post_init__(self) -> None:
-        days = (self.open_day, *self.remind_days, self.close_day)
-        if not all(1 <= d <= 28 for d in days):
-            raise ScheduleError("report days must be between 1 and 28")
-        if list(days) != sorted(set(days)):
-            raise ScheduleError(
-                "report days must come in order: open day < reminder days < close day"
-            )
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> ReportSchedule:
-        def day(name: str, default: int) -> int:
-            raw = environ.get(name, "").strip()
-            if not raw:
-                return default
-            if not raw.isdigit():
-                raise ScheduleError(f"{name}: expected a day of the month (1-28), got {raw!r}")
-            return int(raw)
-
-        raw = environ.get("COOPBOT_REPORT_REMIND_DAYS")
-        reminders = cls.remind_days
-        if raw is not None:
-            parts = [p.strip() for p in raw.split(",") if p.strip()]
-            if not all(p.isdigit() for p in parts):
-                raise ScheduleError(f"COOPBOT_REPORT_REMIND_DAYS: expected days like 5,10; {raw!r}")
-            reminders = tuple(int(p) for p in parts)
-        try:
-            return cls(
-                open_day=day("COOPBOT_REPORT_OPEN_DAY", cls.open_day),
-                remind_days=reminders,
-                close_day=day("COOPBOT_REPORT_CLOSE_DAY", cls.close_day),
-            )
-        except ScheduleError as exc:
-            raise ScheduleError(f"COOPBOT_REPORT_*: {exc}") from None
-
-
-# --- periods and calendars -----------------------------------------------------------------
-
-
-def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def previous_period(day: date) -> str:
-    """The month before ``day``'s month: on 1 December 2026, "2026-11"."""
-    return period_of(day.replace(day=1) - timedelta(days=1))
-
-
-def parse_period(text: str) -> str | None:
-    """ "2026-11", "11/2026", "2026/11" → "2026-11"; ``None`` when it is not a month."""
-    m = _PERIOD.fullmatch(text.strip())
-    if not m:
-        return None
-    year, month = (int(m[1]), int(m[2])) if m[1] else (int(m[4]), int(m[3]))
-    if not (1 <= month <= 12 and 2000 <= year <= 2100):
-        return None
-    return f"{year:04d}-{month:02d}"
-
-
-def period_start(period: str) -> date:
-    return date(int(period[:4]), int(period[5:7]), 1)
-
-
-def shift_period(period: str, months: int) -> str:
-    start = period_start(period)
-    index = start.year * 12 + start.month - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_label(t: Translator, period: str) -> str:
-    """11/2026 in Vietnamese, November 2026 in English."""
-    return t.date(period_start(period), "MM/yyyy" if t.locale == "vi" else "MMMM yyyy")
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """When a period opens, reminds and closes (aware datetimes); ``deadline`` is the last
-    local day on which reports are accepted."""
-
-    open_at: datetime
-    reminders: tuple[tuple[str, datetime], ...]
-    deadline: date
-    close_at: datetime
-
-
-def _calendar(first_day: date, schedule: ReportSchedule, tz: ZoneInfo) -> Calendar:
-    """The calendar whose open day falls on ``first_day``."""
-
-    def at(day: int, hour: int) -> datetime:
-        local = datetime.combine(first_day + timedelta(days=day - schedule.open_day), time(hour))
-        return local.replace(tzinfo=tz)
-
-    deadline = first_day + timedelta(days=schedule.close_day - schedule.open_day)
-    return Calendar(
-        open_at=at(schedule.open_day, schedule.hour),
-        reminders=tuple(
-            (f"remind{i}", at(d, schedule.hour)) for i, d in enumerate(schedule.remind_days, 1)
-        ),
-        deadline=deadline,
-        close_at=datetime.combine(deadline + timedelta(days=1), time(0)).replace(tzinfo=tz),
-    )
-
-
-def nominal_calendar(period: str, schedule: ReportSchedule, tz: ZoneInfo) -> Calendar:
-    after = period_start(shift_period(period, 1))
-    return _calendar(after.replace(day=schedule.open_day), schedule, tz)
-
-
-def calendar_of(row: ReportPeriod, schedule: ReportSchedule, tz: ZoneInfo) -> Calendar:
-    """The period's calendar; a period opened by hand after its normal close counts its
-    days from the day it was opened."""
-    nominal = nominal_calendar(row.period, schedule, tz)
-    if row.opened_at < nominal.close_at:
-        return nominal
-    return _calendar(row.opened_at.astimezone(tz).date(), schedule, tz)
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -283,37 +154,17 @@ async def open_period(
     return row, True
 
 
-def prompt_reply(
-    t: Translator, kind: str, period: str, coop: Cooperative, cal: Calendar, n: int
-) -> Reply:
-    values = {"month": month_label(t, period), "coop": coop.name, "deadline": t.day(cal.deadline)}
-    if kind == OPEN:
-        text = t.t(
-            "Đã đến kỳ báo cáo tháng {month} của {coop}. Anh/chị bấm “Bắt đầu báo cáo” để "
-            "trả lời {n} câu hỏi ngắn; mỗi câu trả lời được lưu ngay. Hạn gửi: hết ngày "
-            "{deadline}.",
-            n=n,
-            **values,
-        )
-    else:
-        text = t.t(
-            "Nhắc: {coop} chưa gửi báo cáo tháng {month}. Hạn gửi: hết ngày {deadline}. "
-            "Anh/chị bấm “Bắt đầu báo cáo” (hoặc gõ /baocao), chỉ mất vài phút.",
-            **values,
-        )
-    return Reply(text, ((Button(t.t("Bắt đầu báo cáo"), f"rp:start:{period}"),),))
-
-
-async def _record_prompt(
+async def record_prompt(
     session: AsyncSession,
     period: str,
     coop_id: int,
     member: Member,
     kind: str,
-    reply: Reply,
     now: datetime,
+    enqueue: Callable[[], object],
 ) -> bool:
-    """Record the prompt and queue its message, atomically; ``False`` if it already exists."""
+    """Record the prompt and, in the same savepoint, ``enqueue()`` its message; ``False``
+    (and nothing queued) if this prompt was already recorded."""
     try:
         async with session.begin_nested():
             session.add(
@@ -325,37 +176,35 @@ async def _record_prompt(
                     sent_at=now,
                 )
             )
-            outbox.enqueue(session, member, reply, now)
+            enqueue()
     except IntegrityError:
         return False
     return True
 
 
-def in_sending_hours(now: datetime, schedule: ReportSchedule, tz: ZoneInfo) -> bool:
-    return schedule.hour <= now.astimezone(tz).hour < schedule.quiet_from
+@dataclass(frozen=True)
+class DuePrompt:
+    member: Member
+    coop: Cooperative
+    kind: str  # OPEN or remindN
 
 
-async def send_due_prompts(
-    session: AsyncSession,
-    translations: Translations,
-    row: ReportPeriod,
-    cal: Calendar,
-    now: datetime,
-    n_questions: int,
-) -> int:
-    """Queue the prompts now due for ``row``: the opening prompt to every representative who
-    has none, else the latest reminder that is due, unless they were prompted after its time.
-    Cooperatives that submitted get nothing. Returns how many were queued."""
+async def due_prompts(
+    session: AsyncSession, period: str, cal: Calendar, now: datetime
+) -> list[DuePrompt]:
+    """The prompts now due for ``period`` (nothing is written): the opening prompt to every
+    representative who has none, else the latest reminder that is due, unless they were
+    prompted after its time. Cooperatives that submitted get nothing."""
     due = [(kind, at) for kind, at in cal.reminders if at <= now]
     latest = due[-1] if due else None
-    done = await _submitted_coop_ids(session, row.period)
+    done = await _submitted_coop_ids(session, period)
     coops = {c.id: c for c in await _active_coops(session) if c.id not in done}
     members = await representatives(session, list(coops))
-    stmt = select(ReportPrompt).where(ReportPrompt.period == row.period)
+    stmt = select(ReportPrompt).where(ReportPrompt.period == period)
     sent: dict[int, list[ReportPrompt]] = {}
     for prompt in (await session.execute(stmt)).scalars():
         sent.setdefault(prompt.member_id, []).append(prompt)
-    count = 0
+    plan: list[DuePrompt] = []
     for member in members:
         mine = sent.get(member.id, [])
         kind = None
@@ -364,14 +213,25 @@ async def send_due_prompts(
         elif latest and all(p.kind != latest[0] for p in mine):
             if max(p.sent_at for p in mine) < latest[1]:
                 kind = latest[0]
-        if kind is None:
-            continue
-        coop = coops[member.cooperative_id or 0]
-        reply = prompt_reply(
-            translations.get(member.locale), kind, row.period, coop, cal, n_questions
-        )
-        count += await _record_prompt(session, row.period, coop.id, member, kind, reply, now)
-    return count
+        if kind is not None:
+            plan.append(DuePrompt(member, coops[member.cooperative_id or 0], kind))
+    return plan
+
+
+async def not_submitted(session: AsyncSession, period: str, kind: str) -> list[DuePrompt]:
+    """The representatives of the active cooperatives that have not submitted ``period``
+    and have no prompt of ``kind`` yet (a reminder sent by hand)."""
+    done = await _submitted_coop_ids(session, period)
+    coops = {c.id: c for c in await _active_coops(session) if c.id not in done}
+    stmt = select(ReportPrompt.member_id).where(
+        ReportPrompt.period == period, ReportPrompt.kind == kind
+    )
+    had = set((await session.execute(stmt)).scalars())
+    return [
+        DuePrompt(m, coops[m.cooperative_id or 0], kind)
+        for m in await representatives(session, list(coops))
+        if m.id not in had
+    ]
 
 
 @dataclass
@@ -381,37 +241,8 @@ class CycleResult:
     prompts: int = 0
 
 
-async def run_cycle(
-    session: AsyncSession,
-    translations: Translations,
-    now: datetime,
-    n_questions: int,
-    schedule: ReportSchedule | None = None,
-) -> CycleResult:
-    """One pass of the schedule (idempotent): open the period of the month just ended when
-    its day has come, send the prompts that are due, close periods whose deadline passed.
-    Commits."""
-    schedule = schedule or ReportSchedule.from_env()
-    tz = translations.tz
-    result = CycleResult()
-    current = previous_period(now.astimezone(tz).date())
-    nominal = nominal_calendar(current, schedule, tz)
-    if nominal.open_at <= now < nominal.close_at and await get_period(session, current) is None:
-        if in_sending_hours(now, schedule, tz):
-            _, created = await open_period(session, current, now, SCHEDULE)
-            if created:
-                result.opened.append(current)
-    for row in await open_periods(session):
-        cal = calendar_of(row, schedule, tz)
-        if now >= cal.close_at:
-            row.status, row.closed_at = PERIOD_CLOSED, now
-            result.closed.append(row.period)
-        elif in_sending_hours(now, schedule, tz):
-            result.prompts += await send_due_prompts(
-                session, translations, row, cal, now, n_questions
-            )
-    await session.commit()
-    return result
+def close(row: ReportPeriod, now: datetime) -> None:
+    row.status, row.closed_at = PERIOD_CLOSED, now
 
 
 # --- submitting ----------------------------------------------------------------------------
@@ -482,35 +313,6 @@ async def submit_report(
     return report, first
 
 
-async def tell_colleagues(
-    session: AsyncSession,
-    translations: Translations,
-    period: str,
-    coop: Cooperative,
-    member: Member,
-    deadline: date,
-    now: datetime,
-) -> int:
-    """Tell the cooperative's other representatives (once) that the report is in."""
-    count = 0
-    for other in await representatives(session, [coop.id]):
-        if other.id == member.id:
-            continue
-        t = translations.get(other.locale)
-        reply = Reply(
-            t.t(
-                "{name} đã gửi báo cáo tháng {month} của {coop}. Anh/chị không cần gửi nữa; "
-                "gõ /baocao để xem hoặc sửa đến hết ngày {deadline}.",
-                name=member.display_name or t.t("Người đại diện HTX"),
-                month=month_label(t, period),
-                coop=coop.name,
-                deadline=t.day(deadline),
-            )
-        )
-        count += await _record_prompt(session, period, coop.id, other, DONE, reply, now)
-    return count
-
-
 # --- progress ------------------------------------------------------------------------------
 
 
@@ -552,140 +354,7 @@ async def progress(session: AsyncSession, period: str) -> Progress:
     )
 
 
-# --- answers as text and as cells ----------------------------------------------------------
-
-
-def format_answer(t: Translator, f: Field, value: Any) -> str:
-    """An answer as a member reads it; "—" when skipped."""
-    if value is None or value == []:
-        return "—"
-    if f.type == MONEY:
-        return t.money(int(value))
-    if f.type in NUMERIC:
-        return t.number(int(value))
-    if f.type == YESNO:
-        return t.t("Có") if value else t.t("Không")
-    if f.type == CHOICE:
-        opt = f.option(str(value))
-        return opt.text(t.locale) if opt else str(value)
-    if f.type == MULTI:
-        labels = [f.option(k).text(t.locale) for k in value if f.option(k)]  # type: ignore[union-attr]
-        return ", ".join(labels) or "—"
-    return str(value)
-
-
-def answer_cell(t: Translator, f: Field, value: Any) -> Any:
-    """An answer as an export cell: numbers stay numbers."""
-    if value is None or value == []:
-        return None
-    if f.type in NUMERIC:
-        return int(value)
-    if f.type == MULTI:
-        return "; ".join(f.option(k).text(t.locale) for k in value if f.option(k))  # type: ignore[union-attr]
-    return format_answer(t, f, value)
-
-
-def column_header(t: Translator, f: Field) -> str:
-    unit = f.text("unit", t.locale)
-    return f"{f.text('label', t.locale)} ({unit})" if unit else f.text("label", t.locale)
-
-
-# --- export --------------------------------------------------------------------------------
-
-
-async def export_table(
-    session: AsyncSession, form: Form, period: str, t: Translator
-) -> tuple[list[str], list[list[Any]], set[int]]:
-    """Headers and one row per cooperative (active ones, and any that submitted), and the
-    indexes of money columns."""
-    stmt = (
-        select(Cooperative, Report, Member)
-        .outerjoin(Report, (Report.cooperative_id == Cooperative.id) & (Report.period == period))
-        .outerjoin(Member, Member.id == Report.submitted_by)
-        .order_by(Cooperative.commune, Cooperative.name)
-    )
-    fixed = [
-        t.t("Kỳ báo cáo"),
-        t.t("Mã số"),
-        t.t("Tên HTX"),
-        t.t("Xã/phường"),
-        t.t("Lĩnh vực"),
-        t.t("Trạng thái"),
-        t.t("Người gửi"),
-        t.t("Thời điểm gửi"),
-        t.t("Phiên bản"),
-    ]
-    headers = fixed + [column_header(t, f) for f in form.fields]
-    money = {len(fixed) + i for i, f in enumerate(form.fields) if f.type == MONEY}
-    rows: list[list[Any]] = []
-    for coop, report, member in (await session.execute(stmt)).all():
-        if report is None and coop.status != "active":
-            continue
-        answers = report.answers if report else {}
-        row: list[Any] = [
-            period,
-            coop.code,
-            coop.name,
-            coop.commune,
-            SECTOR_LABELS.get(coop.sector, coop.sector),
-            t.t("Đã gửi") if report else t.t("Chưa gửi"),
-            (member.display_name or "–") if report and member else ("–" if report else None),
-            report.submitted_at.astimezone(t.tz).strftime("%Y-%m-%d %H:%M") if report else None,
-            report.version if report else None,
-        ]
-        row += [
-            answer_cell(t, f, answers.get(f.key)) if form.applies(f, answers) else None
-            for f in form.fields
-        ]
-        rows.append(row)
-    return headers, rows, money
-
-
-def _write_csv(path: Path, headers: list[str], rows: list[list[Any]]) -> None:
-    # UTF-8 with a BOM: Excel then shows the Vietnamese letters correctly.
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(headers)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
-
-
-async def export_reports(
-    session: AsyncSession, form: Form, period: str, path: Path | str, fmt: str, t: Translator
-) -> int:
-    """Write ``period``'s reports to ``path`` as "xlsx" or "csv"; returns the row count."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
-    headers, rows, money = await export_table(session, form, period, t)
-    path = Path(path)
-    if fmt == "csv":
-        _write_csv(path, headers, rows)
-        return len(rows)
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = period
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        sheet.append(row)
-    for index, header in enumerate(headers):
-        letter = get_column_letter(index + 1)
-        sheet.column_dimensions[letter].width = min(max(12, len(header) + 2), 40)
-        if index in money:
-            for cell in sheet[letter][1:]:
-                cell.number_format = "#,##0"
-    sheet.freeze_panes = "D2"
-    workbook.save(path)
-    return len(rows)
-
-
-# --- chart ---------------------------------------------------------------------------------
+# --- the 12-month series --------------------------------------------------------------
 
 
 async def monthly_series(session: AsyncSession, periods: list[str]) -> dict[str, dict[str, int]]:
@@ -699,44 +368,3 @@ async def monthly_series(session: AsyncSession, periods: list[str]) -> dict[str,
         s["workers"] += int(a.get("workers_regular") or 0)
         s["revenue"] += int(a.get("revenue") or 0)
     return series
-
-
-def draw_chart(series: dict[str, dict[str, int]], t: Translator, path: Path | str) -> None:
-    """A PNG of the key indicators, one panel each, large enough to read on a phone."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    periods = list(series)
-    labels = [p[5:7] + "/" + p[2:4] for p in periods]
-    panels = [
-        ("reports", t.t("Số HTX đã gửi báo cáo"), 1, "#2e7d32"),
-        ("members", t.t("Tổng số thành viên"), 1, "#1565c0"),
-        ("workers", t.t("Tổng số lao động thường xuyên"), 1, "#6a1b9a"),
-        ("revenue", t.t("Tổng doanh thu (tỷ đồng)"), 1_000_000_000, "#e65100"),
-    ]
-    plt.rcParams.update({"font.size": 16})
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 16), sharex=True)
-    for ax, (key, title, scale, color) in zip(axes, panels, strict=True):
-        values = [series[p][key] / scale for p in periods]
-        ax.bar(labels, values, color=color)
-        ax.set_title(title, fontsize=20, loc="left")
-        ax.grid(axis="y", alpha=0.3)
-        ax.spines[["top", "right"]].set_visible(False)
-        for x, v in zip(labels, values, strict=True):
-            if v:
-                ax.annotate(
-                    f"{v:,.1f}" if scale > 1 else f"{v:,.0f}",
-                    (x, v),
-                    ha="center",
-                    va="bottom",
-                    fontsize=12,
-                )
-    axes[-1].tick_params(axis="x", labelrotation=45)
-    fig.suptitle(
-        t.t("Báo cáo tháng {first} – {last}", first=labels[0], last=labels[-1]), fontsize=22
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

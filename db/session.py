@@ -1,4 +1,15 @@
-"""The one place that builds the async engine and the session factory."""
+"""The one place that builds the async engine and the session factory.
+
+SQLite and savepoints: Python's sqlite3 module (under aiosqlite) opens a transaction only
+before an INSERT, UPDATE or DELETE. A ``SAVEPOINT`` sent outside a transaction starts one of
+SQLite's own, and ``RELEASE`` of that outermost savepoint *commits* it: a session whose first
+write sat in ``session.begin_nested()`` kept that write even when the session was rolled back
+afterwards. :func:`_begin_before_savepoint` sends ``BEGIN`` first whenever no transaction is
+open, so a savepoint is always nested in the session's transaction and a rollback undoes it.
+(SQLAlchemy's other recipe, ``BEGIN`` at the start of every transaction, would also hold a
+read snapshot from the first SELECT, and a later write of a busy worker would then fail with
+SQLITE_BUSY instead of waiting; this keeps reads as they were and fixes the savepoint alone.)
+"""
 
 from __future__ import annotations
 
@@ -35,8 +46,19 @@ def create_engine(url: str) -> AsyncEngine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        @event.listens_for(engine.sync_engine, "savepoint")
+        def _begin_before_savepoint(conn, _name):  # type: ignore[no-untyped-def]
+            if not _in_transaction(conn.connection.dbapi_connection):
+                conn.exec_driver_sql("BEGIN")
+
         return engine
     return create_async_engine(url, pool_pre_ping=True)
+
+
+def _in_transaction(adapted: object) -> bool:
+    """Whether the sqlite3 connection under SQLAlchemy's aiosqlite adapter is in a
+    transaction (aiosqlite's ``in_transaction`` reads sqlite3's flag; no thread trip)."""
+    return bool(adapted._connection.in_transaction)  # type: ignore[attr-defined]
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

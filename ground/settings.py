@@ -45,6 +45,10 @@ class Settings:
     office_days: frozenset[int] = frozenset({1, 2, 3, 4, 5})  # ISO weekdays, Monday = 1
     staff_chat: tuple[str, str] | None = None  # channel, chat id of one staff group chat
     ticket_renotify_minutes: int = 120
+    # The monthly report's days, in the month after the period: open, remind, close (1-28).
+    report_open_day: int = 1
+    report_remind_days: tuple[int, ...] = (5, 10)
+    report_close_day: int = 15
 
     @property
     def tz(self) -> ZoneInfo:
@@ -111,6 +115,34 @@ def _positive_int(name: str, raw: str) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise SettingsError(f"{name}: expected a whole number of minutes above 0")
     return int(raw)
+
+
+def _report_days(open_raw: str, remind_raw: str, close_raw: str) -> dict[str, object]:
+    def day(name: str, raw: str) -> int:
+        if not raw.isdigit() or not 1 <= int(raw) <= 28:
+            raise SettingsError(f"{name}: expected a day of the month from 1 to 28, got '{raw}'")
+        return int(raw)
+
+    open_day = day("COOPBOT_REPORT_OPEN_DAY", open_raw)
+    parts = [p.strip() for p in remind_raw.split(",") if p.strip()]
+    if not all(p.isdigit() and 1 <= int(p) <= 28 for p in parts):
+        raise SettingsError(
+            f"COOPBOT_REPORT_REMIND_DAYS: expected days from 1 to 28 like 5,10, got '{remind_raw}'"
+        )
+    reminders = tuple(int(p) for p in parts)
+    close_day = day("COOPBOT_REPORT_CLOSE_DAY", close_raw)
+    days = [open_day, *reminders, close_day]
+    if days != sorted(set(days)):
+        raise SettingsError(
+            "COOPBOT_REPORT_OPEN_DAY, COOPBOT_REPORT_REMIND_DAYS, COOPBOT_REPORT_CLOSE_DAY: "
+            f"expected open day < reminder days < close day, got {open_day}, "
+            f"{','.join(map(str, reminders)) or '(none)'}, {close_day}"
+        )
+    return {
+        "report_open_day": open_day,
+        "report_remind_days": reminders,
+        "report_close_day": close_day,
+    }
 
 
 def normalise_database_url(url: str) -> str:
@@ -218,5 +250,10 @@ def load_settings(
         staff_chat=_staff_chat(get("COOPBOT_STAFF_CHAT")),
         ticket_renotify_minutes=_positive_int(
             "COOPBOT_TICKET_RENOTIFY_MINUTES", get("COOPBOT_TICKET_RENOTIFY_MINUTES", "120") or ""
+        ),
+        **_report_days(
+            get("COOPBOT_REPORT_OPEN_DAY", "1") or "",
+            values.get("COOPBOT_REPORT_REMIND_DAYS", "5,10").strip(),
+            get("COOPBOT_REPORT_CLOSE_DAY", "15") or "",
         ),
     )

@@ -314,7 +314,8 @@ async def test_back_skip_bad_input_and_ambiguous_numbers(app: App, clock: Any) -
     await lan.send("7")  # Xong
     await lan.say("0")
     out = await lan.send("không")
-    assert "Câu 11/11" not in _text(out) and "Câu 10/10" in _text(out)
+    # Each question keeps its number: the total does not shrink to 10 (#18).
+    assert "Câu 11/11" in _text(out) and "/10" not in _text(out)
 
 
 async def test_members_without_a_representative_link_are_told_how(app: App, clock: Any) -> None:
@@ -532,7 +533,10 @@ async def test_staff_open_by_hand_progress_and_xlsx_export(app: App, clock: Any)
     boss = Chat(app, "boss")
     assert "chỉ dành cho cán bộ" in await Chat(app, "lan").say("/mobaocao 2026-10")
     assert "chưa bắt đầu" in await boss.say("/mobaocao 2027-01")
-    reply = await boss.say("/mobaocao 2026-10")
+    reply = await boss.say("/mobaocao 2026-10")  # asks first: it writes to 3 people (#16)
+    assert "Mở kỳ báo cáo tháng 10/2026" in reply and "tới 3 người" in reply
+    assert await _prompts(app) == []
+    reply = _text(await boss.send("1"))  # "Mở kỳ và gửi"
     assert "Đã mở kỳ báo cáo tháng 10/2026" in reply and "tới 3 người" in reply
     assert "đang mở" in await boss.say("/mobaocao 2026-10")
     assert len(await _prompts(app)) == 3
@@ -572,12 +576,18 @@ async def test_cli_exports_and_opens(app: App, clock: Any, tmp_path: Path,
 
     await _seed(app)
     monkeypatch.setenv("DATABASE_URL", app.settings.database_url)
-    assert await asyncio.to_thread(main, ["reports", "open", "2026-11"]) == 0
-    assert "2026-11" in capsys.readouterr().out
+    # The month just ended, by the real clock: the command line has no test clock.
+    period = db.previous_period(datetime.now(UTC).astimezone(HANOI).date())
+    label = f"{period[5:]}/{period[:4]}"
+    # Prompting three people is asked first; a script must say --yes (#16).
+    assert await asyncio.to_thread(main, ["reports", "open", period]) == 1
+    assert "--yes" in capsys.readouterr().out and await _prompts(app) == []
+    assert await asyncio.to_thread(main, ["reports", "open", period, "--yes"]) == 0
+    assert f"Đã mở kỳ báo cáo tháng {label}" in capsys.readouterr().out
     assert len(await _prompts(app)) == 3
     for fmt in ("xlsx", "csv"):
         out = tmp_path / f"r.{fmt}"
-        argv = ["export", "reports", "--period", "2026-11", "--format", fmt, "--output", str(out)]
+        argv = ["export", "reports", "--period", period, "--format", fmt, "--output", str(out)]
         assert await asyncio.to_thread(main, argv) == 0
         assert out.is_file()
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
