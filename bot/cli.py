@@ -83,10 +83,10 @@ def _parser() -> argparse.ArgumentParser:
         help="write every cooperative to a .csv or .xlsx file (phones in full: staff only)",
     )
     exp_coops.add_argument(
-        "--format", choices=("csv", "xlsx"), default="csv", dest="fmt", help="default: csv"
+        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help="default: xlsx"
     )
     exp_coops.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: cooperatives.csv or .xlsx here"
+        "--output", type=Path, metavar="FILE", help="default: var/exports/cooperatives.FORMAT"
     )
 
     exp_reports = exp_sub.add_parser(
@@ -94,10 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     exp_reports.add_argument("--period", required=True, help="the month reported, e.g. 2026-11")
     exp_reports.add_argument(
-        "--format", choices=("csv", "xlsx"), default="xlsx", dest="fmt", help="default: xlsx"
+        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help="default: xlsx"
     )
     exp_reports.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: bao-cao-PERIOD.xlsx or .csv here"
+        "--output", type=Path, metavar="FILE", help="default: var/exports/bao-cao-PERIOD.FORMAT"
     )
 
     rep = sub.add_parser("reports", help="monthly report commands")
@@ -301,29 +301,39 @@ def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def
     """Import ``path``; the report, or ``None`` (after saying why) when the file is unusable."""
     from datetime import UTC, datetime
 
-    from db.cooperatives import CooperativeFileError, import_cooperatives
+    from outputs.cooperatives import CooperativeFileError, import_cooperatives
+    from outputs.progress import TerminalProgress
 
+    progress = TerminalProgress()
     try:
         return _with_session(
-            settings, lambda s: import_cooperatives(s, path, datetime.now(UTC), actor="cli")
+            settings,
+            lambda s: import_cooperatives(s, path, datetime.now(UTC), "cli", progress),
         )
     except CooperativeFileError as exc:
         print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
         return None
+    finally:
+        progress.finish()
 
 
 def _import_events(settings: Settings, path: Path) -> int:
     from datetime import UTC, datetime
 
-    from db.events import EventFileError, import_events
+    from outputs.events import EventFileError, import_events
+    from outputs.progress import TerminalProgress
 
+    progress = TerminalProgress()
     try:
         report = _with_session(
-            settings, lambda s: import_events(s, path, datetime.now(UTC), settings.tz, actor="cli")
+            settings,
+            lambda s: import_events(s, path, datetime.now(UTC), settings.tz, "cli", progress),
         )
     except EventFileError as exc:
         print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        progress.finish()
     print(report.render())
     return 1 if report.rejected else 0
 
@@ -341,11 +351,18 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     if args.export_command == "reports":
         return _export_reports(settings, args)
-    from db.cooperatives import export_cooperatives
+    from datetime import UTC, datetime
 
-    output = args.output or Path.cwd() / f"cooperatives.{args.fmt}"
+    from outputs.cooperatives import export_cooperatives
+    from outputs.progress import default_export_path
+
+    output = args.output or default_export_path("cooperatives", args.fmt)
     try:
-        count = _with_session(settings, lambda s: export_cooperatives(s, output, args.fmt))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        count = _with_session(
+            settings,
+            lambda s: export_cooperatives(s, output, args.fmt, "cli", datetime.now(UTC)),
+        )
     except OSError as exc:
         print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
         return 2
@@ -414,22 +431,29 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _export_reports(settings: Settings, args: argparse.Namespace) -> int:
-    from db.reports import export_reports, parse_period
+    from datetime import UTC, datetime
+
+    from db.reports import parse_period
     from ground.i18n import Translations
     from ground.settings import SUPPORTED_LOCALES
     from knowledge.forms import monthly_report
+    from outputs.progress import default_export_path
+    from outputs.reports import export_reports
 
     period = parse_period(args.period)
     if period is None:
         print(f"coopbot: “{args.period}” is not a month (e.g. 2026-11)", file=sys.stderr)
         return 2
-    output = args.output or Path.cwd() / f"bao-cao-{period}.{args.fmt}"
     t = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
 
     async def work(session):  # type: ignore[no-untyped-def]
-        return await export_reports(session, monthly_report(), period, output, args.fmt, t)
+        now = datetime.now(UTC)
+        form = monthly_report()
+        return await export_reports(session, form, period, output, args.fmt, t, "cli", now)
 
+    output = args.output or default_export_path(f"bao-cao-{period}", args.fmt)
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         count = _with_session(settings, work)
     except OSError as exc:
         print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)

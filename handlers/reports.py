@@ -32,6 +32,8 @@ from handlers.router import Router
 from knowledge import numbers
 from knowledge.forms import CHOICE, MONEY, MULTI, NUMERIC, YESNO, Field, Form, monthly_report
 from knowledge.normalize import fold
+from outputs import charts
+from outputs.reports import export_reports
 
 FLOW = "report"
 SUMMARY = "summary"
@@ -822,7 +824,7 @@ def register(router: Router) -> None:
         if period is None:
             return problem or Reply("")
         path = _export_dir() / f"bao-cao-{period}.xlsx"
-        count = await db.export_reports(ctx.session, form(), period, path, "xlsx", ctx.translator)
+        count = await export_reports(ctx.session, form(), period, path, "xlsx", ctx.translator)
         p = await db.progress(ctx.session, period)
         audit.record(
             ctx.session,
@@ -850,7 +852,7 @@ def register(router: Router) -> None:
         periods = [db.shift_period(last, -i) for i in range(11, -1, -1)]
         series = await db.monthly_series(ctx.session, periods)
         path = _export_dir() / f"bieu-do-{last}.png"
-        db.draw_chart(series, ctx.translator, path)
+        charts.draw_chart(series, ctx.translator, path)
         return Reply(
             ctx.t(
                 "Các chỉ số chính từ tháng {first} đến tháng {last}.",
