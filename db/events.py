@@ -47,6 +47,8 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
     else:
         y, mo, d = int(m["iy"]), int(m["im"]), int(m["id"])
     hour, minute = int(m["h"] or 0), int(m["min"] or 0)
+    if not 1900 <= y <= 2200:  # "1/1/0001" is a slip, not a date anyone means
+        return None
     try:
         local = datetime(y, mo, d, hour, minute, tzinfo=tz)
         return local.astimezone(UTC)

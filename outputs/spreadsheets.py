@@ -23,6 +23,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +34,7 @@ from ground.i18n import N_, Translator
 from knowledge.normalize import fold
 
 FORMATS = ("xlsx", "csv")
+_ENTITIES = N_("tệp Excel chứa khai báo XML không được phép (DTD/entity); không đọc")
 Progress = Callable[[int, int], None]  # (rows done, rows rejected)
 
 
@@ -192,18 +194,26 @@ def _csv_lines(path: Path, limits: Limits) -> Iterator[tuple[int, int, list[str]
         ) from None
 
 
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
 def _check_zip(path: Path, limits: Limits) -> None:
     """Refuse a zip that is not a spreadsheet's shape before anything unpacks it."""
     try:
         with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            _check_members(archive, limits)
+    except SpreadsheetError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error):
         raise SpreadsheetError(N_("tệp Excel hỏng hoặc không phải tệp .xlsx")) from None
+
+
+def _check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
+    members = archive.infolist()
     if len(members) > limits.zip_members:
         raise SpreadsheetError(N_("tệp Excel có quá nhiều thành phần bên trong; không đọc"))
     mb = limits.unpacked_bytes // (1024 * 1024)
-    total = sum(m.file_size for m in members)
-    if total > limits.unpacked_bytes:
+    if sum(m.file_size for m in members) > limits.unpacked_bytes:
         raise SpreadsheetError(
             N_("tệp Excel giải nén ra hơn {mb} MB; hãy chia thành nhiều tệp nhỏ hơn"), mb=mb
         )
@@ -212,22 +222,33 @@ def _check_zip(path: Path, limits: Limits) -> None:
             raise SpreadsheetError(
                 N_("tệp Excel bị nén bất thường (có thể là “bom nén”); không đọc")
             )
+    # No spreadsheet needs a DTD; one declaring entities is an attack ("billion laughs").
+    # The head of each XML part is looked at here; defusedxml refuses entities in openpyxl too.
+    for m in members:
+        if m.filename.endswith((".xml", ".rels", ".vml")):
+            with archive.open(m) as fh:
+                if _DTD.search(fh.read(4096)):
+                    raise SpreadsheetError(_ENTITIES)
+
+
+def _defused(exc: BaseException) -> bool:
+    """True when defusedxml refused the XML (openpyxl wraps its error in a ValueError)."""
+    from defusedxml import DefusedXmlException
+
+    return any(isinstance(e, DefusedXmlException) for e in (exc, exc.__cause__, exc.__context__))
 
 
 def _xlsx_lines(path: Path, limits: Limits) -> Iterator[tuple[int, int, list[Any]]]:
     """(line, line, cells) of each row of the first sheet. The ``<dimension>`` the file claims
     is not trusted: every row is read."""
-    from defusedxml import DefusedXmlException
     from openpyxl import load_workbook
 
     _check_zip(path, limits)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except DefusedXmlException:
-        raise SpreadsheetError(
-            N_("tệp Excel chứa khai báo XML không được phép (DTD/entity); không đọc")
-        ) from None
-    except Exception:  # openpyxl raises many kinds for a broken file; all mean the same
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        if _defused(exc):
+            raise SpreadsheetError(_ENTITIES) from None
         raise SpreadsheetError(N_("tệp Excel hỏng hoặc không phải tệp .xlsx")) from None
     line = 0
     try:
@@ -240,11 +261,9 @@ def _xlsx_lines(path: Path, limits: Limits) -> Iterator[tuple[int, int, list[Any
             yield line, line, list(cells[: limits.columns])
     except SpreadsheetError:
         raise
-    except DefusedXmlException:
-        raise SpreadsheetError(
-            N_("tệp Excel chứa khai báo XML không được phép (DTD/entity); không đọc")
-        ) from None
-    except Exception:
+    except Exception as exc:
+        if _defused(exc):
+            raise SpreadsheetError(_ENTITIES) from None
         raise SpreadsheetError(
             N_("tệp Excel hỏng: không đọc được sau dòng {line}"), line=line
         ) from None
