@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -245,7 +246,9 @@ def _xlsx_lines(path: Path, limits: Limits) -> Iterator[tuple[int, int, list[Any
 
     _check_zip(path, limits)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        with warnings.catch_warnings():  # openpyxl warns about parts it skips: not our reader's
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         if _defused(exc):
             raise SpreadsheetError(_ENTITIES) from None

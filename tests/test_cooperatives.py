@@ -300,6 +300,12 @@ def test_cli_import_export_demo(tmp_path: Path) -> None:
     assert len(rows) == 1 + 3 + 12
     assert sum("(demo)" in r[0] for r in rows) == 12
 
+    out = run(["export", "cooperatives"], tmp_path)  # the default: xlsx, same folder
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "var" / "exports" / "cooperatives.xlsx").is_file()
+    out = run(["audit"], tmp_path)
+    assert out.stdout.count("export_cooperatives") == 2 and "import_cooperatives" in out.stdout
+
     target = tmp_path / "out" / "reg.xlsx"
     target.parent.mkdir()
     out = run(["export", "cooperatives", "--format", "xlsx", "--output", str(target)], tmp_path)

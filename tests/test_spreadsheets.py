@@ -372,3 +372,31 @@ def test_error_lines_are_translated(tmp_path: Path) -> None:
 def test_chart_money_axis_is_scaled_to_the_data(values: list[int], divisor: int, unit: str) -> None:
     assert money_scale(values) == (divisor, unit)
     assert value_label(max(values) / divisor, divisor > 1) not in ("0", "0.0") or max(values) == 0
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+async def test_long_imports_show_progress_on_a_terminal(app: App, tmp_path: Path) -> None:
+    import io
+
+    from outputs.progress import TerminalProgress
+
+    rows = [",".join(HEADER)] + [
+        f"HTX {i} (test),P-{i},HTX,Khác,{'Xã Bắc Hà' if i % 10 else 'Nowhere'},,"
+        for i in range(2500)
+    ]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    stream = io.StringIO()
+    progress = TerminalProgress(stream, force=True)
+    async with app.conversation.sessions() as session:
+        report = await import_cooperatives(session, path, NOW, "cli", progress)
+    progress.finish()
+    assert report.created == 2250 and len(report.rejected) == 250
+    shown = stream.getvalue()
+    assert "\r1000 dòng đã xử lý, 250 dòng bị loại" in shown
+    assert shown.endswith("2250 dòng đã xử lý, 250 dòng bị loại\n")
+    quiet = io.StringIO()
+    TerminalProgress(quiet)(1, 0)  # not a terminal: nothing written
+    assert quiet.getvalue() == ""
