@@ -220,12 +220,19 @@ class EventImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    past: list[int] = field(default_factory=list)  # lines of events already over (imported)
 
     def render(self) -> str:
         lines = [
             f"Tệp {self.source}: đã nhập {self.created + self.updated + self.unchanged} sự kiện "
             f"({self.created} mới, {self.updated} cập nhật, {self.unchanged} không đổi)."
         ]
+        if self.past:
+            shown = ", ".join(str(n) for n in self.past[:20]) + ("…" if len(self.past) > 20 else "")
+            lines.append(
+                f"Lưu ý: {len(self.past)} sự kiện đã diễn ra rồi (dòng {shown}); "
+                "kiểm tra lại năm nếu gõ nhầm."
+            )
         if self.rejected:
             lines.append(f"Bỏ qua {len(self.rejected)} dòng có lỗi (sửa rồi nhập lại):")
             lines.extend(f"  Dòng {line}: {reason}" for line, reason in self.rejected)

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.events import COLUMNS, REQUIRED, EventImportReport, import_event_rows
+from db.events import (
+    COLUMNS,
+    REQUIRED,
+    EventImportReport,
+    check_event_row,
+    import_event_rows,
+)
 from outputs.spreadsheets import (
     Columns,
     Progress,
@@ -67,4 +73,19 @@ async def import_events(
     rows = read_event_rows(path)
     clean = [row for row in rows if not row.problems]
     refused = [(row.line, "; ".join(row.problems)) for row in rows if row.problems]
-    return await import_event_rows(session, path.name, clean, now, tz, actor, refused, progress)
+    report = await import_event_rows(session, path.name, clean, now, tz, actor, refused, progress)
+    report.past = _past_lines(clean, now, tz)
+    return report
+
+
+def _past_lines(rows: list[TableRow], now: datetime, tz: ZoneInfo) -> list[int]:
+    """Lines of good rows whose event is already over (imported, but staff are warned)."""
+    past = []
+    for row in rows:
+        values, _errors = check_event_row(row.values, tz)
+        if values is None:
+            continue
+        last = values["ends_at"] or values["starts_at"]
+        if last.astimezone(tz).date() < now.astimezone(tz).date():
+            past.append(row.line)
+    return past

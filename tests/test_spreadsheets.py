@@ -400,3 +400,16 @@ async def test_long_imports_show_progress_on_a_terminal(app: App, tmp_path: Path
     quiet = io.StringIO()
     TerminalProgress(quiet)(1, 0)  # not a terminal: nothing written
     assert quiet.getvalue() == ""
+
+
+async def test_past_events_are_imported_with_a_warning(app: App, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "Tên sự kiện,Bắt đầu,Kết thúc\nCũ,20/11/2025,\nHôm nay,28/11/2026,\n"
+        "Đang diễn ra,20/11/2026,30/11/2026\nMới,20/12/2026,\n",
+        encoding="utf-8",
+    )
+    async with app.conversation.sessions() as session:
+        report = await import_events(session, path, NOW, HANOI)
+    assert report.created == 4 and report.past == [2]
+    assert "1 sự kiện đã diễn ra rồi (dòng 2)" in report.render()
