@@ -137,10 +137,6 @@ def iso_cell(value: Any) -> str:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def is_formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
-
-
 def safe_cell(value: Any, fmt: str) -> Any:
     """A value ready for an export cell: numbers and dates unchanged; text without control
     characters, and text a spreadsheet would run as a formula prefixed with ``'`` in CSV
@@ -315,8 +311,8 @@ def _row_problems(
         label = columns.spellings[name][0]
         if len(text) > limits.cell_chars:
             problems.append(f"ô “{label}” dài quá {limits.cell_chars} ký tự")
-        if "\n" not in text and "\r" not in text:
-            continue
+        if last == first or ("\n" not in text and "\r" not in text):
+            continue  # a line break typed inside an XLSX cell (Alt+Enter) swallows nothing
         inner = text.splitlines()[1:]
         swallowed = delimiters and any(
             line.count(",") + line.count(";") >= delimiters for line in inner

@@ -295,6 +295,11 @@ def test_events_description_may_span_lines_but_not_swallow_rows(tmp_path: Path) 
     rows = read_event_rows(path)
     assert rows[0].values["description"] == "dòng một\ndòng hai" and not rows[0].problems
     assert rows[1].line == 4 and rows[1].problems
+    book = xlsx(
+        tmp_path / "ev.xlsx", [["Tên sự kiện", "Bắt đầu"], ["Hội chợ\nnông sản", "20/11/2026"]]
+    )
+    (row,) = read_event_rows(book)
+    assert row.values["title"] == "Hội chợ\nnông sản" and not row.problems  # Alt+Enter in Excel
 
 
 async def test_codes_are_the_same_whatever_their_case(app: App, tmp_path: Path) -> None:
