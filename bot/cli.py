@@ -354,18 +354,21 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from outputs.cooperatives import export_cooperatives
-    from outputs.progress import default_export_path
+    from outputs.progress import TerminalProgress, default_export_path
 
     output = args.output or default_export_path("cooperatives", args.fmt)
+    progress = TerminalProgress()
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         count = _with_session(
             settings,
-            lambda s: export_cooperatives(s, output, args.fmt, "cli", datetime.now(UTC)),
+            lambda s: export_cooperatives(s, output, args.fmt, "cli", datetime.now(UTC), progress),
         )
     except OSError as exc:
         print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        progress.finish()
     print(f"Đã xuất {count} hợp tác xã vào {output.resolve()}")
     print("Tệp có số điện thoại đầy đủ: chỉ dùng nội bộ, không gửi ra ngoài.")
     return 0

@@ -78,13 +78,14 @@ async def export_cooperatives(
     fmt: str,
     actor: str | None = None,
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Write every cooperative to ``path`` as ``fmt`` ("xlsx" or "csv"); return the count.
     With ``actor`` and ``now`` the export is written to the audit log (and committed)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     rows = await export_rows(session)
-    count = write_table(path, export_headers(), rows, fmt, Layout("Hợp tác xã", WIDTHS))
+    count = write_table(path, export_headers(), rows, fmt, Layout("Hợp tác xã", WIDTHS), progress)
     if actor is not None and now is not None:
         detail = {"rows": count, "format": fmt}
         audit.record(session, actor, "export_cooperatives", now, Path(path).name, detail)

@@ -393,15 +393,31 @@ def write_table(
     rows: Iterable[Sequence[Any]],
     fmt: str,
     layout: Layout = Layout(),
+    progress: Progress | None = None,
 ) -> int:
     """Write a header row and ``rows`` to ``path`` as "xlsx" or "csv"; return the row count.
-    Every cell goes through :func:`safe_cell`: no cell is ever a live formula."""
+    Every cell goes through :func:`safe_cell`: no cell is ever a live formula.
+    ``progress(done, 0)`` is called every thousand rows and at the end."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     path = Path(path)
-    if fmt == "csv":
-        return _write_csv(path, headers, rows)
-    return _write_xlsx(path, headers, rows, layout)
+    if progress is not None:
+        rows = _counted(rows, progress)
+    count = (
+        _write_csv(path, headers, rows)
+        if fmt == "csv"
+        else _write_xlsx(path, headers, rows, layout)
+    )
+    if progress is not None:
+        progress(count, 0)
+    return count
+
+
+def _counted(rows: Iterable[Sequence[Any]], progress: Progress) -> Iterator[Sequence[Any]]:
+    for done, row in enumerate(rows, start=1):
+        if done % 1000 == 0:
+            progress(done, 0)
+        yield row
 
 
 def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

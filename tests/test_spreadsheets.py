@@ -418,3 +418,17 @@ async def test_past_events_are_imported_with_a_warning(app: App, tmp_path: Path)
         report = await import_events(session, path, NOW, HANOI)
     assert report.created == 4 and report.past == [2]
     assert "1 sự kiện đã diễn ra rồi (dòng 2)" in report.render()
+
+
+def test_long_exports_report_progress(tmp_path: Path) -> None:
+    for fmt in ("csv", "xlsx"):
+        calls: list[tuple[int, int]] = []
+        rows = ([f"HTX {i}", i] for i in range(2500))
+        count = write_table(
+            tmp_path / f"big.{fmt}",
+            ["Tên", "Số"],
+            rows,
+            fmt,
+            progress=lambda d, r, calls=calls: calls.append((d, r)),
+        )
+        assert count == 2500 and calls == [(1000, 0), (2000, 0), (2500, 0)]
