@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import warnings
 import zipfile
@@ -162,10 +163,18 @@ def _check_size(path: Path, limits: Limits) -> None:
         )
 
 
-def _sniff_delimiter(first: str) -> str:
-    """``;`` when the header line has more semicolons than commas (Excel in some locales)."""
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+def _sniff_delimiter(text: str) -> str:
+    """``;`` when the header has more semicolons than commas (Excel in some locales). The
+    header is the line with the most separators among the first non-empty ones (a title
+    row may come first)."""
+    lines = [line for line in itertools.islice(io.StringIO(text), 50) if line.strip()][:10]
+
+    def counts(line: str) -> dict[str, int]:
+        return {d: line.count(d) for d in (",", ";", "\t")}
+
+    header = max(lines, key=lambda line: max(counts(line).values()), default="")
+    found = counts(header)
+    return max(found, key=lambda d: found[d]) if any(found.values()) else ","
 
 
 def _csv_lines(path: Path, limits: Limits) -> Iterator[tuple[int, int, list[str]]]:
@@ -177,8 +186,7 @@ def _csv_lines(path: Path, limits: Limits) -> Iterator[tuple[int, int, list[str]
             N_("tệp CSV không phải mã UTF-8; trong Excel hãy lưu lại bằng “CSV UTF-8”")
         ) from None
     text = text.replace("\x00", "")
-    first = next((line for line in io.StringIO(text) if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     start = 1
     try:
         for cells in reader:

@@ -330,6 +330,9 @@ def test_title_row_above_the_headers(tmp_path: Path) -> None:
     )
     rows = read_rows(path)
     assert [line for line, _ in rows] == [5] and rows[0][1]["code"] == "T-01"
+    path = tmp_path / "title.csv"
+    path.write_text("Danh sách HTX\n\n" + ";".join(HEADER) + "\n" + ";".join(ROW) + "\n")
+    assert [(line, row["code"]) for line, row in read_rows(path)] == [(4, "T-01")]
     path = tmp_path / "deep.csv"
     path.write_text("\n".join(["Tiêu đề"] * 12 + [",".join(HEADER)]) + "\n", encoding="utf-8")
     clean_error(path, "thiếu cột bắt buộc")
