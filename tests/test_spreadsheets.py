@@ -181,6 +181,29 @@ def test_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
     clean_error(path, "giải nén ra hơn 50 MB")
 
 
+def test_sizes_the_zip_lies_about_are_not_believed(tmp_path: Path) -> None:
+    """A part that claims 5,000 bytes but unpacks to 3 MB is cut off at what it claimed."""
+    import struct
+
+    from outputs.cooperatives import COOPERATIVE_COLUMNS
+
+    path = xlsx(tmp_path / "liar.xlsx", [HEADER, ROW])
+    row = '<row><c t="inlineStr"><is><t>x</t></is></c></row>'
+    rewrite_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace("</sheetData>", row * 80_000 + "</sheetData>"),
+    )
+    with zipfile.ZipFile(path) as archive:
+        real = archive.getinfo("xl/worksheets/sheet1.xml").file_size
+    assert real > 3_000_000
+    data = path.read_bytes()
+    assert data.count(struct.pack("<I", real)) == 2  # the local header and the directory
+    path.write_bytes(data.replace(struct.pack("<I", real), struct.pack("<I", 5_000)))
+    with pytest.raises(SpreadsheetError, match="tệp Excel hỏng"):
+        read_table(path, COOPERATIVE_COLUMNS, limits=Limits(unpacked_bytes=1_000_000))
+
+
 def test_highly_compressed_member_is_refused(tmp_path: Path) -> None:
     path = xlsx(tmp_path / "ratio.xlsx", [HEADER, ROW])
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
