@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import record
@@ -109,13 +110,19 @@ def parse_kind(text: str) -> str | None:
     return _KIND_ALIASES.get(_words(text))
 
 
+@lru_cache(maxsize=1)
+def _sector_index() -> dict[str, str]:
+    """Every accepted spelling of a sector (its key, its label, the aliases) → the key."""
+    index = dict(_SECTOR_ALIASES)
+    for key in SECTORS:
+        index[_words(key.replace("_", " "))] = key
+        index[_words(SECTOR_LABELS[key])] = key
+    return index
+
+
 def parse_sector(text: str) -> str | None:
     """A Vietnamese label (``"Nông – lâm – thủy sản"``) or a key of SECTORS → the key."""
-    words = _words(text)
-    for key in SECTORS:
-        if words in (_words(key.replace("_", " ")), _words(SECTOR_LABELS[key])):
-            return key
-    return _SECTOR_ALIASES.get(words)
+    return _sector_index().get(_words(text))
 
 
 def parse_status(text: str) -> str | None:
@@ -306,18 +313,24 @@ async def import_rows(
     good = _validate(rows, report)
     report.rejected.sort()
     existing = await _existing(session, [v["code"] for v in good])
+    new: list[dict[str, Any]] = []
     for done, values in enumerate(good, start=1):
         coop = existing.get(values["code"])
         if coop is None:
             values.setdefault("status", "active")
-            session.add(Cooperative(**values, created_at=now, updated_at=now))
+            new.append({**values, "created_at": now, "updated_at": now})
             report.created += 1
         elif _apply(coop, values, now):
             report.updated += 1
         else:
             report.unchanged += 1
+        if len(new) >= 1000:  # many rows per statement, not one round trip per row
+            await session.execute(insert(Cooperative), new)
+            new = []
         if progress is not None and done % 1000 == 0:
             progress(done, len(report.rejected))
+    if new:
+        await session.execute(insert(Cooperative), new)
     record(session, actor, "import_cooperatives", now, target=source, detail=report.counts())
     await session.commit()
     if progress is not None:
