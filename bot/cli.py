@@ -85,10 +85,10 @@ def _parser() -> argparse.ArgumentParser:
         help="write every cooperative to a .csv or .xlsx file (phones in full: staff only)",
     )
     exp_coops.add_argument(
-        "--format", choices=("csv", "xlsx"), default="csv", dest="fmt", help="default: csv"
+        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help="default: xlsx"
     )
     exp_coops.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: cooperatives.csv or .xlsx here"
+        "--output", type=Path, metavar="FILE", help="default: var/exports/cooperatives.FORMAT"
     )
 
     exp_reports = exp_sub.add_parser(
@@ -96,10 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     exp_reports.add_argument("--period", required=True, help="the month reported, e.g. 2026-11")
     exp_reports.add_argument(
-        "--format", choices=("csv", "xlsx"), default="xlsx", dest="fmt", help="default: xlsx"
+        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help="default: xlsx"
     )
     exp_reports.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: bao-cao-PERIOD.xlsx or .csv here"
+        "--output", type=Path, metavar="FILE", help="default: var/exports/bao-cao-PERIOD.FORMAT"
     )
 
     add_report_commands(sub)
@@ -325,31 +325,41 @@ def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def
     """Import ``path``; the report, or ``None`` (after saying why) when the file is unusable."""
     from datetime import UTC, datetime
 
-    from db.cooperatives import CooperativeFileError, import_cooperatives
+    from outputs.cooperatives import CooperativeFileError, import_cooperatives
+    from outputs.progress import TerminalProgress
 
+    progress = TerminalProgress()
     try:
         return _with_session(
-            settings, lambda s: import_cooperatives(s, path, datetime.now(UTC), actor="cli")
+            settings,
+            lambda s: import_cooperatives(s, path, datetime.now(UTC), "cli", progress),
         )
     except CooperativeFileError as exc:
         print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
         return None
+    finally:
+        progress.finish()
 
 
 def _import_events(settings: Settings, path: Path) -> int:
     from datetime import UTC, datetime
 
-    from db.events import EventFileError
     from operations.events import import_events
     from operations.rights import CLI
+    from outputs.events import EventFileError
+    from outputs.progress import TerminalProgress
 
+    progress = TerminalProgress()
     try:
         report = _with_session(
-            settings, lambda s: import_events(s, CLI, path, datetime.now(UTC), settings.tz)
+            settings,
+            lambda s: import_events(s, CLI, path, datetime.now(UTC), settings.tz, progress),
         )
     except EventFileError as exc:
         print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        progress.finish()
     print(report.render())
     return 1 if report.rejected else 0
 
@@ -367,14 +377,24 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     if args.export_command == "reports":
         return export_reports(settings, args)
-    from db.cooperatives import export_cooperatives
+    from datetime import UTC, datetime
 
-    output = args.output or Path.cwd() / f"cooperatives.{args.fmt}"
+    from outputs.cooperatives import export_cooperatives
+    from outputs.progress import TerminalProgress, default_export_path
+
+    output = args.output or default_export_path("cooperatives", args.fmt)
+    progress = TerminalProgress()
     try:
-        count = _with_session(settings, lambda s: export_cooperatives(s, output, args.fmt))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        count = _with_session(
+            settings,
+            lambda s: export_cooperatives(s, output, args.fmt, "cli", datetime.now(UTC), progress),
+        )
     except OSError as exc:
         print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        progress.finish()
     print(f"Đã xuất {count} hợp tác xã vào {output.resolve()}")
     print("Tệp có số điện thoại đầy đủ: chỉ dùng nội bộ, không gửi ra ngoài.")
     return 0

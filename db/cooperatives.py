@@ -1,25 +1,25 @@
-"""Import and export of the cooperative registry (CSV or Excel files kept by staff).
+"""The cooperative registry's rows: checking them, writing them, listing them for export.
 
-The file has one header row and one cooperative per row. Headers are matched after folding
+A file has one header row and one cooperative per row. Headers are matched after folding
 case, diacritics, spaces and underscores, so "Xã/phường", "xa_phuong" and "commune" are the
 same column. Every row is checked first; good rows are then written (insert or update by
 "Mã số"), bad rows are reported with their line number, as a person sees it in the file.
-Messages are in Vietnamese: staff read them.
+Codes are compared without case ("dup-2" is "DUP-2") and stored in capitals. Reading and
+writing the files themselves is done in ``outputs/cooperatives.py``; this module checks rows
+and writes them to the database. Messages are in Vietnamese: staff read them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import record
@@ -29,7 +29,6 @@ from knowledge.phone import normalize_phone
 from knowledge.places import find_commune, suggest_communes
 
 DEMO_FILE = Path(__file__).parent / "demo" / "cooperatives.csv"
-FORMATS = ("csv", "xlsx")
 
 # Columns: field → (header written on export, other accepted spellings).
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -93,142 +92,14 @@ _STATUS_ALIASES = {
 MAX_LENGTHS = {"code": 32, "name": 255, "address": 255}
 
 
-class CooperativeFileError(Exception):
-    """The file cannot be read at all (missing, wrong format, missing column)."""
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
 def _words(text: str) -> str:
     """Fold ``text`` and keep only words: ``"Nông – lâm – thủy sản"`` → ``"nong lam thuy san"``."""
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
-def _header_key(text: str) -> str:
-    """``"Xã/phường"``, ``"xa_phuong"``, ``"XA PHUONG"`` → ``"xaphuong"``."""
-    return re.sub(r"[^a-z0-9]", "", fold(text))
-
-
-def _header_index() -> dict[str, str]:
-    index: dict[str, str] = {}
-    for name, (label, aliases) in COLUMNS.items():
-        for spelling in (label, *aliases):
-            index[_header_key(spelling)] = name
-    return index
-
-
-def _describe_column(name: str) -> str:
-    label, aliases = COLUMNS[name]
-    return f"“{label}” (hoặc {', '.join(aliases)})"
-
-
-def map_headers(headers: Sequence[str]) -> dict[int, str]:
-    """Column position → field name; raise :class:`CooperativeFileError` naming any
-    required column that is missing or any column given twice. Unknown columns are ignored."""
-    index = _header_index()
-    mapping: dict[int, str] = {}
-    for pos, header in enumerate(headers):
-        name = index.get(_header_key(header or ""))
-        if name is None:
-            continue
-        if name in mapping.values():
-            raise CooperativeFileError(f"cột {_describe_column(name)} xuất hiện hai lần")
-        mapping[pos] = name
-    missing = [n for n in COLUMNS if n not in OPTIONAL_COLUMNS and n not in mapping.values()]
-    if missing:
-        names = "; ".join(_describe_column(n) for n in missing)
-        raise CooperativeFileError(f"thiếu cột bắt buộc: {names}")
-    return mapping
-
-
-def _cell_text(value: Any) -> str:
-    """An Excel cell as text: whole numbers without ".0", dates as YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
-    return str(value).strip()
-
-
-def _records(lines: Iterable[tuple[int, Sequence[Any]]]) -> list[tuple[int, dict[str, str]]]:
-    """Turn (line number, cells) into (line number, {field: text}) after the header row."""
-    header: dict[int, str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    for line, cells in lines:
-        texts = [_cell_text(c) for c in cells]
-        if not any(texts):
-            continue
-        if header is None:
-            header = map_headers(texts)
-            continue
-        rows.append(
-            (line, {name: texts[pos] if pos < len(texts) else "" for pos, name in header.items()})
-        )
-    if header is None:
-        raise CooperativeFileError("tệp trống: không có dòng tiêu đề")
-    return rows
-
-
-def _sniff_delimiter(text: str) -> str:
-    """``;`` when the header line has more semicolons than commas (Excel in some locales)."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-
-
-def _csv_lines(path: Path) -> list[tuple[int, list[str]]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CooperativeFileError(
-            "tệp CSV không phải mã UTF-8; trong Excel hãy lưu lại bằng “CSV UTF-8”"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    lines: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for cells in reader:
-            lines.append((start, cells))
-            start = reader.line_num + 1  # a quoted cell may span several lines
-    except csv.Error as exc:
-        raise CooperativeFileError(f"tệp CSV hỏng ở dòng {reader.line_num}: {exc}") from None
-    return lines
-
-
-def _xlsx_lines(path: Path) -> list[tuple[int, tuple[Any, ...]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise CooperativeFileError(f"không mở được tệp Excel: {exc}") from None
-    try:
-        sheet = workbook.worksheets[0]
-        return list(enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1))
-    finally:
-        workbook.close()
-
-
-def read_rows(path: Path | str) -> list[tuple[int, dict[str, str]]]:
-    """The data rows of a .csv or .xlsx file as (line number, {field: text}); the header is
-    line 1. Raise :class:`CooperativeFileError` when the file cannot be used."""
-    path = Path(path)
-    if not path.is_file():
-        raise CooperativeFileError(f"không tìm thấy tệp {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _records(_csv_lines(path))
-    if suffix == ".xlsx":
-        return _records(_xlsx_lines(path))
-    if suffix == ".xls":
-        raise CooperativeFileError("tệp .xls (Excel cũ): hãy lưu lại thành .xlsx hoặc CSV UTF-8")
-    raise CooperativeFileError(f"chỉ nhận tệp .csv hoặc .xlsx, không nhận “{path.suffix}”")
+def normalize_code(text: str) -> str:
+    """A cooperative's code as stored and compared: ``" dup-2 "`` → ``"DUP-2"``."""
+    return " ".join(text.split()).upper()
 
 
 # --- checking one row ----------------------------------------------------------------------
@@ -239,13 +110,19 @@ def parse_kind(text: str) -> str | None:
     return _KIND_ALIASES.get(_words(text))
 
 
+@lru_cache(maxsize=1)
+def _sector_index() -> dict[str, str]:
+    """Every accepted spelling of a sector (its key, its label, the aliases) → the key."""
+    index = dict(_SECTOR_ALIASES)
+    for key in SECTORS:
+        index[_words(key.replace("_", " "))] = key
+        index[_words(SECTOR_LABELS[key])] = key
+    return index
+
+
 def parse_sector(text: str) -> str | None:
     """A Vietnamese label (``"Nông – lâm – thủy sản"``) or a key of SECTORS → the key."""
-    words = _words(text)
-    for key in SECTORS:
-        if words in (_words(key.replace("_", " ")), _words(SECTOR_LABELS[key])):
-            return key
-    return _SECTOR_ALIASES.get(words)
+    return _sector_index().get(_words(text))
 
 
 def parse_status(text: str) -> str | None:
@@ -302,7 +179,7 @@ def _check_commune(value: str, errors: list[str]) -> tuple[str, int] | None:
 def check_row(row: dict[str, str]) -> tuple[dict[str, Any] | None, list[str]]:
     """Validate one row: (values ready for :class:`Cooperative`, []) or (None, reasons)."""
     errors: list[str] = []
-    code = row.get("code", "").strip()
+    code = normalize_code(row.get("code", ""))
     name = " ".join(row.get("name", "").split())
     if not code:
         errors.append("thiếu mã số")
@@ -377,13 +254,15 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _validate(rows: list[tuple[int, dict[str, str]]], report: ImportReport) -> list[dict[str, Any]]:
+def _validate(
+    rows: Iterable[tuple[int, dict[str, str]]], report: ImportReport
+) -> list[dict[str, Any]]:
     """Check every row; return the good ones, put the bad ones in ``report.rejected``."""
     good: list[dict[str, Any]] = []
     first_line: dict[str, int] = {}
     for line, row in rows:
         values, errors = check_row(row)
-        code = row.get("code", "").strip()
+        code = normalize_code(row.get("code", ""))
         if code and code in first_line:
             errors.append(f"mã số “{code}” trùng với dòng {first_line[code]}")
             values = None
@@ -399,9 +278,10 @@ def _validate(rows: list[tuple[int, dict[str, str]]], report: ImportReport) -> l
 async def _existing(session: AsyncSession, codes: list[str]) -> dict[str, Cooperative]:
     found: dict[str, Cooperative] = {}
     for start in range(0, len(codes), 500):
-        stmt = select(Cooperative).where(Cooperative.code.in_(codes[start : start + 500]))
+        chunk = codes[start : start + 500]
+        stmt = select(Cooperative).where(func.upper(Cooperative.code).in_(chunk))
         for coop in (await session.execute(stmt)).scalars():
-            found[coop.code] = coop
+            found[normalize_code(coop.code)] = coop
     return found
 
 
@@ -417,29 +297,44 @@ def _apply(coop: Cooperative, values: dict[str, Any], now: datetime) -> bool:
     return changed
 
 
-async def import_cooperatives(
-    session: AsyncSession, path: Path | str, now: datetime, actor: str = "cli"
+async def import_rows(
+    session: AsyncSession,
+    source: str,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    now: datetime,
+    actor: str = "cli",
+    rejected: Iterable[tuple[int, str]] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import ``path`` into the registry (insert or update by code) and commit, with one
-    audit entry. Raise :class:`CooperativeFileError` before writing anything when the file
-    cannot be used."""
-    path = Path(path)
-    rows = read_rows(path)
-    report = ImportReport(source=path.name)
+    """Write checked ``rows`` (line, {field: text}) to the registry (insert or update by
+    code) and commit, with one audit entry. ``rejected`` are rows refused before (while the
+    file was read); ``progress(done, rejected)`` is called as rows are written."""
+    report = ImportReport(source=source, rejected=list(rejected))
     good = _validate(rows, report)
+    report.rejected.sort()
     existing = await _existing(session, [v["code"] for v in good])
-    for values in good:
+    new: list[dict[str, Any]] = []
+    for done, values in enumerate(good, start=1):
         coop = existing.get(values["code"])
         if coop is None:
             values.setdefault("status", "active")
-            session.add(Cooperative(**values, created_at=now, updated_at=now))
+            new.append({**values, "created_at": now, "updated_at": now})
             report.created += 1
         elif _apply(coop, values, now):
             report.updated += 1
         else:
             report.unchanged += 1
-    record(session, actor, "import_cooperatives", now, target=path.name, detail=report.counts())
+        if len(new) >= 1000:  # many rows per statement, not one round trip per row
+            await session.execute(insert(Cooperative), new)
+            new = []
+        if progress is not None and done % 1000 == 0:
+            progress(done, len(report.rejected))
+    if new:
+        await session.execute(insert(Cooperative), new)
+    record(session, actor, "import_cooperatives", now, target=source, detail=report.counts())
     await session.commit()
+    if progress is not None:
+        progress(len(good), len(report.rejected))
     return report
 
 
@@ -464,38 +359,7 @@ def export_row(coop: Cooperative) -> list[str]:
     ]
 
 
-def _write_csv(path: Path, rows: list[list[str]]) -> None:
-    # UTF-8 with a BOM: Excel then shows the Vietnamese letters correctly.
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(export_headers())
-        writer.writerows(rows)
-
-
-def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Hợp tác xã"
-    sheet.append(export_headers())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for column, width in zip("ABCDEFGH", (45, 16, 20, 24, 22, 40, 14, 16), strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
-    workbook.save(path)
-
-
-async def export_cooperatives(session: AsyncSession, path: Path | str, fmt: str) -> int:
-    """Write every cooperative to ``path`` as ``fmt`` ("csv" or "xlsx"); return the count."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+async def export_rows(session: AsyncSession) -> list[list[str]]:
+    """Every cooperative as export cells, by code."""
     stmt = select(Cooperative).order_by(Cooperative.code)
-    rows = [export_row(c) for c in (await session.execute(stmt)).scalars()]
-    (_write_csv if fmt == "csv" else _write_xlsx)(Path(path), rows)
-    return len(rows)
+    return [export_row(c) for c in (await session.execute(stmt)).scalars()]

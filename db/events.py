@@ -4,17 +4,17 @@ Dates are typed the Vietnamese way, ``20/11/2026`` or ``20/11/2026 08:00`` (ISO
 ``2026-11-20 08:00`` and Excel date cells are accepted too), in the province's time zone, and
 stored in UTC. A date without a time is stored as local midnight and shown as a day.
 
-The import reads the same kinds of files as the cooperative registry (CSV UTF-8 or XLSX, one
-header row, Vietnamese or English headers); good rows are added or updated (same title and
-start), bad rows are reported with their line number. Messages are in Vietnamese: staff read them.
+Event files (CSV UTF-8 or XLSX, Vietnamese or English headers) are read in
+``outputs/events.py``; here good rows are added or updated (same title and start), bad rows
+are reported with their line number. Messages are in Vietnamese: staff read them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import record
-from db.cooperatives import CooperativeFileError, _csv_lines, _header_key, _xlsx_lines
 from db.models import Event, EventReminder, Member
 from knowledge.normalize import fold
 
@@ -37,10 +36,6 @@ _DATE = re.compile(
 REMINDER_HOUR = 8
 
 
-class EventFileError(CooperativeFileError):
-    """The events file cannot be read at all."""
-
-
 def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
     """``"20/11/2026"`` → local midnight, ``"20/11/2026 08:00"`` → that time; in UTC.
     ``None`` when ``text`` is not such a date (or not a real day or time)."""
@@ -52,11 +47,13 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
     else:
         y, mo, d = int(m["iy"]), int(m["im"]), int(m["id"])
     hour, minute = int(m["h"] or 0), int(m["min"] or 0)
+    if not 1900 <= y <= 2200:  # "1/1/0001" is a slip, not a date anyone means
+        return None
     try:
         local = datetime(y, mo, d, hour, minute, tzinfo=tz)
-    except ValueError:
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # 31/02, or 1/1/0001 (before UTC's year 1)
         return None
-    return local.astimezone(UTC)
 
 
 def has_time(value: datetime, tz: ZoneInfo) -> bool:
@@ -169,69 +166,6 @@ REQUIRED = ("title", "starts_at")
 MAX_LENGTHS = {"title": 255, "place": 255, "contact": 255, "link": 512}
 
 
-def _map_headers(cells: list[str]) -> dict[int, str]:
-    index = {_header_key(s): name for name, spellings in COLUMNS.items() for s in spellings}
-    mapping: dict[int, str] = {}
-    for pos, header in enumerate(cells):
-        name = index.get(_header_key(header or ""))
-        if name is None:
-            continue
-        if name in mapping.values():
-            raise EventFileError(f"cột “{COLUMNS[name][0]}” xuất hiện hai lần")
-        mapping[pos] = name
-    missing = [n for n in REQUIRED if n not in mapping.values()]
-    if missing:
-        names = "; ".join(f"“{COLUMNS[n][0]}” (hoặc {COLUMNS[n][-1]})" for n in missing)
-        raise EventFileError(f"thiếu cột bắt buộc: {names}")
-    return mapping
-
-
-def _cell(value: Any) -> str:
-    """A cell as text; Excel dates become ``dd/mm/yyyy`` (with the time when there is one)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        fmt = "%d/%m/%Y" if value.time() == time(0, 0) else "%d/%m/%Y %H:%M"
-        return value.strftime(fmt)
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def read_event_rows(path: Path | str) -> list[tuple[int, dict[str, str]]]:
-    """The data rows of a .csv or .xlsx file as (line number, {field: text})."""
-    path = Path(path)
-    if not path.is_file():
-        raise EventFileError(f"không tìm thấy tệp {path}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            lines: list[tuple[int, Any]] = list(_csv_lines(path))
-        elif suffix == ".xlsx":
-            lines = list(_xlsx_lines(path))
-        else:
-            raise EventFileError(f"chỉ nhận tệp .csv hoặc .xlsx, không nhận “{path.suffix}”")
-    except EventFileError:
-        raise
-    except CooperativeFileError as exc:
-        raise EventFileError(str(exc)) from None
-    header: dict[int, str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    for line, cells in lines:
-        texts = [_cell(c) for c in cells]
-        if not any(texts):
-            continue
-        if header is None:
-            header = _map_headers(texts)
-            continue
-        rows.append((line, {n: texts[p] if p < len(texts) else "" for p, n in header.items()}))
-    if header is None:
-        raise EventFileError("tệp trống: không có dòng tiêu đề")
-    return rows
-
-
 def check_event_row(row: dict[str, str], tz: ZoneInfo) -> tuple[dict[str, Any] | None, list[str]]:
     """Validate one row: (values for :class:`Event`, []) or (None, reasons)."""
     errors: list[str] = []
@@ -326,15 +260,26 @@ async def _existing(
     return found
 
 
-async def import_events(
-    session: AsyncSession, path: Path | str, now: datetime, tz: ZoneInfo, actor: str = "cli"
+async def import_event_rows(
+    session: AsyncSession,
+    source: str,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    now: datetime,
+    tz: ZoneInfo,
+    actor: str = "cli",
+    rejected: Iterable[tuple[int, str]] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> EventImportReport:
-    """Add or update events from ``path`` (same title and start: updated) and commit. Events
-    already over are imported and listed in the report (a wrong year is a common slip)."""
-    path = Path(path)
-    report = EventImportReport(path.name)
+    """Add or update events from ``rows`` of file ``source`` (same title and start: updated)
+    and commit; ``rejected`` are rows refused while the file was read; ``progress(done,
+    rejected)`` is called every thousand rows. Existing events are loaded once for the whole
+    file. Events already over are imported and listed in the report (a wrong year is a
+    common slip)."""
+    report = EventImportReport(source, rejected=sorted(rejected))
     checked: list[tuple[int, dict[str, Any]]] = []
-    for line, row in read_event_rows(path):
+    for done, (line, row) in enumerate(rows, start=1):
+        if progress is not None and done % 1000 == 0:
+            progress(done, len(report.rejected))
         values, errors = check_event_row(row, tz)
         if values is None:
             report.rejected.append((line, "; ".join(errors)))
@@ -365,7 +310,8 @@ async def import_events(
         if end_of(event, tz) <= now:
             report.past.append((line, values["title"]))
     session.add_all(added)
-    record(session, actor, "events_imported", now, path.name,
+    report.rejected.sort()
+    record(session, actor, "events_imported", now, source,
            {"created": report.created, "updated": report.updated,
             "rejected": len(report.rejected), "past": len(report.past)})  # fmt: skip
     await session.commit()

@@ -21,6 +21,8 @@ from ground.messages import Reply
 from ground.settings import Settings
 from operations.event_texts import reminder_text
 from operations.rights import Actor, OperationError, require_staff
+from outputs import events as files
+from outputs.spreadsheets import Progress
 
 FIELDS = ("title", "starts_at", "ends_at", "register_by", "place", "description", "contact",
           "link", "tags")  # fmt: skip
@@ -60,12 +62,17 @@ async def add_event(
 
 
 async def import_events(
-    session: AsyncSession, actor: Actor, path: Path | str, now: datetime, tz: ZoneInfo
+    session: AsyncSession,
+    actor: Actor,
+    path: Path | str,
+    now: datetime,
+    tz: ZoneInfo,
+    progress: Progress | None = None,
 ) -> data.EventImportReport:
     """Add or update events from a .csv or .xlsx file and commit; the report lists rejected
     rows and warns about events already over."""
     await require_staff(session, actor)
-    return await data.import_events(session, path, now, tz, actor=actor.name)
+    return await files.import_events(session, path, now, tz, actor.name, progress)
 
 
 async def send_reminders(

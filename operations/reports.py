@@ -41,6 +41,8 @@ from operations import reports_export, reports_text
 from operations.rights import CLI as CLI_ACTOR
 from operations.rights import Actor as RightsActor
 from operations.rights import Refused
+from outputs.charts import draw_chart
+from outputs.progress import default_export_path
 
 CLI = "cli"
 # An operation here takes a rights.Actor, or (as the chat handlers and CLI pass it) the Member
@@ -294,14 +296,16 @@ async def export(
     folder: Path | None = None,
 ) -> Exported:
     """Write the period's reports (one row per cooperative) to ``path`` (default:
-    ``folder/bao-cao-PERIOD.FMT``); audited."""
+    ``bao-cao-PERIOD.FMT`` in ``folder``, else in the exports folder); audited."""
     check_staff(actor)
     period = await chosen_period(session, period_text)
     if path is None:
-        path = (folder or Path.cwd()) / f"bao-cao-{period}.{fmt}"
+        path = default_export_path(f"bao-cao-{period}", fmt, folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
     count = await reports_export.export_reports(session, monthly_report(), period, path, fmt, t)
     p = await db.progress(session, period)
-    audit.record(session, actor_name(actor), "export_reports", now, period, {"rows": count})
+    detail = {"rows": count, "format": fmt, "file": path.name}
+    audit.record(session, actor_name(actor), "export_reports", now, period, detail)
     return Exported(period, count, p.submitted, path)
 
 
@@ -321,7 +325,7 @@ async def chart(
     periods = [db.shift_period(last, -i) for i in range(11, -1, -1)]
     series = await db.monthly_series(session, periods)
     path = folder / f"bieu-do-{last}.png"
-    reports_export.draw_chart(series, t, path)
+    draw_chart(series, t, path)
     return Charted(periods[0], last, path)
 
 

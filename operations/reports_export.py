@@ -1,13 +1,12 @@
 """Reports as spreadsheets and charts for staff: one row per cooperative (XLSX or CSV) and the
 12-month chart. The headers and cells are worded here, for the staff member's locale.
 
-Moved unchanged from ``db.reports`` (the data floor does no wording); the writing of XLSX/CSV
-and charts is to join ``outputs`` with the other spreadsheets.
+The data comes from ``db`` (which does no wording); the files are written by ``outputs``
+(safe cells, no formulas) and the chart drawn by ``outputs.charts``.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,7 @@ from db.models import Cooperative, Member, Report
 from ground.i18n import Translator
 from knowledge.forms import MONEY, MULTI, NUMERIC, Field, Form
 from operations.reports_text import format_answer
-
-FORMATS = ("csv", "xlsx")
+from outputs.spreadsheets import FORMATS, Layout, write_table
 
 
 def answer_cell(t: Translator, f: Field, value: Any) -> Any:
@@ -87,86 +85,13 @@ async def export_table(
     return headers, rows, money
 
 
-def _write_csv(path: Path, headers: list[str], rows: list[list[Any]]) -> None:
-    # UTF-8 with a BOM: Excel then shows the Vietnamese letters correctly.
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(headers)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
-
-
 async def export_reports(
     session: AsyncSession, form: Form, period: str, path: Path | str, fmt: str, t: Translator
 ) -> int:
-    """Write ``period``'s reports to ``path`` as "xlsx" or "csv"; returns the row count."""
+    """Write ``period``'s reports to ``path`` as "xlsx" or "csv"; returns the row count.
+    Answers typed by members are written as text, never as formulas (outputs.spreadsheets)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     headers, rows, money = await export_table(session, form, period, t)
-    path = Path(path)
-    if fmt == "csv":
-        _write_csv(path, headers, rows)
-        return len(rows)
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = period
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        sheet.append(row)
-    for index, header in enumerate(headers):
-        letter = get_column_letter(index + 1)
-        sheet.column_dimensions[letter].width = min(max(12, len(header) + 2), 40)
-        if index in money:
-            for cell in sheet[letter][1:]:
-                cell.number_format = "#,##0"
-    sheet.freeze_panes = "D2"
-    workbook.save(path)
-    return len(rows)
-
-
-def draw_chart(series: dict[str, dict[str, int]], t: Translator, path: Path | str) -> None:
-    """A PNG of the key indicators, one panel each, large enough to read on a phone."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    periods = list(series)
-    labels = [p[5:7] + "/" + p[2:4] for p in periods]
-    panels = [
-        ("reports", t.t("Số HTX đã gửi báo cáo"), 1, "#2e7d32"),
-        ("members", t.t("Tổng số thành viên"), 1, "#1565c0"),
-        ("workers", t.t("Tổng số lao động thường xuyên"), 1, "#6a1b9a"),
-        ("revenue", t.t("Tổng doanh thu (tỷ đồng)"), 1_000_000_000, "#e65100"),
-    ]
-    plt.rcParams.update({"font.size": 16})
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 16), sharex=True)
-    for ax, (key, title, scale, color) in zip(axes, panels, strict=True):
-        values = [series[p][key] / scale for p in periods]
-        ax.bar(labels, values, color=color)
-        ax.set_title(title, fontsize=20, loc="left")
-        ax.grid(axis="y", alpha=0.3)
-        ax.spines[["top", "right"]].set_visible(False)
-        for x, v in zip(labels, values, strict=True):
-            if v:
-                ax.annotate(
-                    f"{v:,.1f}" if scale > 1 else f"{v:,.0f}",
-                    (x, v),
-                    ha="center",
-                    va="bottom",
-                    fontsize=12,
-                )
-    axes[-1].tick_params(axis="x", labelrotation=45)
-    fig.suptitle(
-        t.t("Báo cáo tháng {first} – {last}", first=labels[0], last=labels[-1]), fontsize=22
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    layout = Layout(sheet=period, money=frozenset(money), freeze="D2", wrap_header=True)
+    return write_table(path, headers, rows, fmt, layout)

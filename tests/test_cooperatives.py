@@ -14,14 +14,14 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from bot.app import App
-from db.cooperatives import (
+from db.models import AuditEntry, Cooperative
+from knowledge.places import communes, find_commune, suggest_communes
+from outputs.cooperatives import (
     CooperativeFileError,
     export_cooperatives,
     import_cooperatives,
     read_rows,
 )
-from db.models import AuditEntry, Cooperative
-from knowledge.places import communes, find_commune, suggest_communes
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 HEADER = "Tên,Mã số,Loại hình,Lĩnh vực,Xã/phường,Địa chỉ,Điện thoại,Trạng thái"
@@ -292,10 +292,19 @@ def test_cli_import_export_demo(tmp_path: Path) -> None:
 
     out = run(["export", "cooperatives", "--format", "csv"], tmp_path)
     assert out.returncode == 0, out.stderr
-    with (tmp_path / "cooperatives.csv").open(encoding="utf-8-sig", newline="") as fh:
+    assert not (tmp_path / "cooperatives.csv").exists()  # not into the current folder
+    default = tmp_path / "var" / "exports" / "cooperatives.csv"
+    assert str(default) in out.stdout
+    with default.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert len(rows) == 1 + 3 + 12
     assert sum("(demo)" in r[0] for r in rows) == 12
+
+    out = run(["export", "cooperatives"], tmp_path)  # the default: xlsx, same folder
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "var" / "exports" / "cooperatives.xlsx").is_file()
+    out = run(["audit"], tmp_path)
+    assert out.stdout.count("export_cooperatives") == 2 and "import_cooperatives" in out.stdout
 
     target = tmp_path / "out" / "reg.xlsx"
     target.parent.mkdir()

@@ -10,9 +10,10 @@ from openpyxl import Workbook
 from sqlalchemy import select, update
 
 from bot.app import App
-from db.events import import_events, parse_when, read_event_rows
+from db.events import parse_when
 from db.models import Event, Member, OutboxMessage
 from operations.events import send_reminders
+from outputs.events import import_events, read_event_rows
 from tests.conftest import Chat
 
 TZ_NAME = "Asia/Ho_Chi_Minh"

@@ -17,6 +17,7 @@ from bot.app import App, build_app
 from bot.scheduler import run_due_jobs
 from db import reports as db
 from db.models import (
+    AuditEntry,
     Cooperative,
     Member,
     OutboxMessage,
@@ -592,6 +593,13 @@ async def test_cli_exports_and_opens(app: App, clock: Any, tmp_path: Path,
         assert out.is_file()
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("Kỳ báo cáo,Mã số,Tên HTX")
+    async with app.conversation.sessions() as s:
+        audit = (await s.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars().all()
+    exports = [(a.actor, a.target, a.detail) for a in audit if a.action == "export_reports"]
+    assert exports == [
+        ("cli", period, {"rows": 2, "format": "xlsx", "file": "r.xlsx"}),
+        ("cli", period, {"rows": 2, "format": "csv", "file": "r.csv"}),
+    ]
     assert await asyncio.to_thread(main, ["export", "reports", "--period", "nonsense"]) == 2
 
 
