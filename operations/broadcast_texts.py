@@ -11,21 +11,8 @@ from db.models import BROADCAST_CANCELLED, Broadcast, Event
 from ground.i18n import N_, Translator
 from ground.messages import Reply
 from operations.event_texts import event_card, remind_button
+from operations.labels import KIND_NAMES, SECTOR_NAMES
 
-SECTOR_NAMES = {
-    "nong_lam_thuy_san": N_("Nông – lâm – thủy sản"),
-    "cong_nghiep_ttcn": N_("Công nghiệp – TTCN"),
-    "thuong_mai_dich_vu": N_("Thương mại – dịch vụ"),
-    "xay_dung": N_("Xây dựng"),
-    "van_tai": N_("Vận tải"),
-    "tin_dung": N_("Tín dụng"),
-    "khac": N_("Lĩnh vực khác"),
-}
-KIND_NAMES = {
-    "htx": N_("Hợp tác xã"),
-    "tht": N_("Tổ hợp tác"),
-    "lhhtx": N_("Liên hiệp hợp tác xã"),
-}
 REASONS = {
     "blocked": N_("đã chặn trợ lý"),
     REASON_INTERRUPTED: N_("gián đoạn khi đang gửi, có thể chưa nhận được"),

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.cooperatives import SECTOR_LABELS
 from db.models import Cooperative, Member, Report
 from ground.i18n import Translator
 from knowledge.forms import MONEY, MULTI, NUMERIC, Field, Form
+from operations.labels import SECTOR_NAMES
 from operations.reports_text import format_answer
 from outputs.spreadsheets import FORMATS, Layout, write_table
 
@@ -71,7 +71,7 @@ async def export_table(
             coop.code,
             coop.name,
             coop.commune,
-            SECTOR_LABELS.get(coop.sector, coop.sector),
+            t.t(SECTOR_NAMES[coop.sector]) if coop.sector in SECTOR_NAMES else coop.sector,
             t.t("Đã gửi") if report else t.t("Chưa gửi"),
             (member.display_name or "–") if report and member else ("–" if report else None),
             report.submitted_at.astimezone(t.tz).strftime("%Y-%m-%d %H:%M") if report else None,

@@ -12,20 +12,12 @@ from typing import Any
 from db.models import PERIOD_OPEN, Cooperative, Member
 from db.report_calendar import Calendar, period_start
 from db.reports import Progress
-from ground.i18n import N_, Translator
+from ground.i18n import Translator
 from ground.messages import Button, Reply
 from knowledge.forms import CHOICE, MONEY, MULTI, NUMERIC, YESNO, Field
+from operations.labels import SECTOR_NAMES
 
 OPEN = "open"
-SECTOR_NAMES = {
-    "nong_lam_thuy_san": N_("Nông – lâm – thủy sản"),
-    "cong_nghiep_ttcn": N_("Công nghiệp – TTCN"),
-    "thuong_mai_dich_vu": N_("Thương mại – dịch vụ"),
-    "xay_dung": N_("Xây dựng"),
-    "van_tai": N_("Vận tải"),
-    "tin_dung": N_("Tín dụng"),
-    "khac": N_("Khác"),
-}
 
 
 def month_label(t: Translator, period: str) -> str:
