@@ -33,8 +33,10 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from knowledge.base import Entry
+from knowledge import contrasts
+from knowledge.entries import Entry
 from knowledge.normalize import Token, tokenize
+from knowledge.places import HOME_PROVINCE, provinces_named
 
 # Chatty words that carry little meaning on their own (folded).
 FILLER = frozenset(
@@ -43,7 +45,17 @@ FILLER = frozenset(
     duoc khong co gi nao sao ve o trong tai tu khi thuc su hien hom vui long cam on ho tro
     do""".split()
 )
+ENGLISH_FILLER = frozenset(
+    """a an the is are am be do does did i we you my our your it its of to in on at for with
+    and or can could should would will how what which who when where why there this that me
+    please hello hi tell about any get""".split()
+)
 ACCENT_PENALTY = 0.15
+# The member typed accents that make another word of the base ("thuê" where the base has
+# "thuế" in one entry and "thuê" in another): the match counts only this much.
+OTHER_WORD_FACTOR = 0.3
+# A question that names another province than Lào Cai: entries about Lào Cai lose this much.
+PLACE_PENALTY = 0.5
 
 # Kinds of organisation a question may name (folded syllables, longest first). A question
 # that names one kind and not another should not get an entry about the other kind: "hợp
@@ -159,8 +171,13 @@ class SearchIndex:
     second_weight = 0.15  # the second-best variant of an entry: support from another wording
     answer_factor = 0.5  # a question word found only in an entry's answer counts this much
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], language: str = "vi") -> None:
+        """``language="en"`` indexes the English wordings (entries without one are left out);
+        the Vietnamese checks (kinds of organisation, contrasting acts, provinces) are off."""
         self.entries = list(entries)
+        self.language = language
+        english = language == "en"
+        self._filler = ENGLISH_FILLER if english else FILLER
         uni: dict[str, list[int]] = defaultdict(list)
         toned: dict[str, list[int]] = defaultdict(list)
         bi: dict[str, list[int]] = defaultdict(list)
@@ -169,14 +186,23 @@ class SearchIndex:
         entry_terms: list[dict[str, float]] = []
         syllables: set[str] = set()
         self._entry_kind: list[str | None] = []
+        self._contrast: list[set[tuple[int, int]]] = []
+        self._entry_toned: list[set[str]] = []
+        local: list[bool] = []
         for ei, entry in enumerate(self.entries):
             terms: dict[str, float] = {}
             kind_count: dict[str, int] = defaultdict(int)
-            for text in (*entry.questions, entry.title):
+            wordings: list[list[str]] = []
+            toned_words: set[str] = set()
+            questions = entry.en["questions"] if english else entry.questions
+            title = entry.en["title"] if english else entry.title
+            for text in (*questions, title):
                 toks = tokenize(text)
                 syllables.update(_canon(t.folded) for t in toks)
                 seq = terms_of(toks)
                 folded = [t.folded for t in seq]
+                wordings.append(folded)
+                toned_words.update(t.toned for t in seq if t.toned)
                 for kind in kinds_of(folded):
                     kind_count[kind] += 1
                 u, b = set(folded), {f"{x} {y}" for x, y in itertools.pairwise(folded)}
@@ -190,12 +216,25 @@ class SearchIndex:
                 for w in b:
                     bi[w].append(di)
                 terms.update(dict.fromkeys(u, 1.0))
-            self._entry_kind.append(_main_kind(kind_count, len(entry.questions) + 1))
-            for tag in entry.tags:
-                terms.update(dict.fromkeys((t.folded for t in terms_of(tokenize(tag))), 1.0))
-            for t in terms_of(tokenize(entry.answer)):
+            self._entry_kind.append(_main_kind(kind_count, len(questions) + 1))
+            for tag in () if english else entry.tags:
+                seq = terms_of(tokenize(tag))
+                wordings.append([t.folded for t in seq])
+                toned_words.update(t.toned for t in seq if t.toned)
+                terms.update(dict.fromkeys((t.folded for t in seq), 1.0))
+            answer = terms_of(tokenize(entry.en["answer"] if english else entry.answer))
+            for t in answer:
                 terms.setdefault(t.folded, self.answer_factor)
             entry_terms.append(terms)
+            self._contrast.append(contrasts.entry_terms(wordings))
+            self._entry_toned.append(toned_words | {t.toned for t in answer if t.toned})
+            local.append(
+                any(HOME_PROVINCE in " ".join(w) for w in wordings)
+                or HOME_PROVINCE in " ".join(t.folded for t in answer)
+            )
+        self._local = np.asarray(local, dtype=bool)
+        # Words named in an entry's own wordings (not only its answer): who explains what.
+        self._entry_words = [{t for t, f in terms.items() if f == 1.0} for terms in entry_terms]
 
         n = max(len(self.entries), 1)
         df: dict[str, int] = defaultdict(int)
@@ -217,6 +256,7 @@ class SearchIndex:
         }
         self._uni = _arrays(uni)
         self._toned = _arrays(toned)
+        self._known_toned = frozenset(toned)
         self._bi = _arrays(bi)
         self._doc_entry = np.asarray(doc_entry, dtype=np.int32)
         self._doc_weight = np.asarray(
@@ -229,7 +269,7 @@ class SearchIndex:
     # -- weights -----------------------------------------------------------------------------
     def weight(self, folded: str) -> float:
         idf = self.idf.get(folded, self.oov_idf)
-        return idf * (self.filler_weight if folded in FILLER else 1.0)
+        return idf * (self.filler_weight if folded in self._filler else 1.0)
 
     def _bigram_weight(self, bigram: str) -> float:
         a, _, b = bigram.partition(" ")
@@ -279,7 +319,16 @@ class SearchIndex:
                 if same is None:
                     values *= 1 - ACCENT_PENALTY
                 else:
-                    values[~np.isin(post, same, assume_unique=True)] *= 1 - ACCENT_PENALTY
+                    # The typed word is a word of the base: where the base has the same
+                    # letters with other accents, it is another word; where it was written
+                    # without accents, we cannot tell.
+                    other = ~np.isin(post, same, assume_unique=True)
+                    plain = self._toned.get(w)
+                    if plain is not None:
+                        unsure = other & np.isin(post, plain, assume_unique=True)
+                        values[unsure] *= 1 - ACCENT_PENALTY
+                        other &= ~unsure
+                    values[other] *= OTHER_WORD_FACTOR
             idx_parts.append(post)
             w_parts.append(values)
         if not idx_parts:
@@ -320,20 +369,31 @@ class SearchIndex:
 
         # How much of the question each candidate entry covers as a whole.
         e_parts, b_parts = [], []
-        for w in terms:
+        for w, t in terms.items():
             found = self._bag.get(w)
             if found is not None:
                 e_parts.append(found[0])
-                b_parts.append(found[1] * weights[w])
+                values = found[1] * weights[w]
+                if t.toned is not None and t.toned != w and t.toned in self._known_toned:
+                    other = [self._other_word(int(e), w, t.toned) for e in found[0]]
+                    values = np.where(other, values * OTHER_WORD_FACTOR, values)
+                b_parts.append(values)
         bag = np.bincount(
             np.concatenate(e_parts), weights=np.concatenate(b_parts), minlength=len(self.entries)
         )[cand]
 
         final = (1 - self.bag_weight) * best + self.bag_weight * bag / q_weight
-        asked = kinds_of([t.folded for t in seq])
+        folded_q = [t.folded for t in seq] if self.language == "vi" else []
+        asked = kinds_of(folded_q)
         if asked:
             other = [(k := self._entry_kind[int(e)]) is not None and k not in asked for e in cand]
             final = np.where(other, final - KIND_PENALTY, final)
+        named = contrasts.terms_named(folded_q)
+        if named:
+            final = final - np.asarray([contrasts.penalty(named, self._contrast[e]) for e in cand])
+        places = provinces_named(folded_q, [t.toned for t in seq])
+        if places and HOME_PROVINCE not in places:
+            final = np.where(self._local[cand], final - PLACE_PENALTY, final)
         k = min(limit, len(final))
         top = np.argpartition(-final, k - 1)[:k]
         top = top[np.argsort(-final[top], kind="stable")]
@@ -343,6 +403,23 @@ class SearchIndex:
         if result.matched and len(result.hits) > 1:
             second = result.hits[1]
             result.ambiguous = (
-                second.entry.scope == "in" and first_hit.score - second.score < self.margin
+                second.entry.scope == "in"
+                and first_hit.score - second.score < self.margin
+                and self._about_something_else(int(cand[top[0]]), int(cand[top[1]]), terms)
             )
         return result
+
+    def _other_word(self, entry: int, folded: str, toned: str) -> bool:
+        """Whether an entry has ``folded`` only as another word than the typed ``toned``."""
+        words = self._entry_toned[entry]
+        return toned not in words and folded not in words
+
+    def _about_something_else(self, best: int, second: int, terms: dict[str, Term]) -> bool:
+        """Whether the runner-up explains a part of the question the best entry does not.
+
+        When every question word the runner-up names is named by the best entry too, the
+        runner-up is a weaker reading of the same question, not another question: no need to
+        ask the member which one they meant.
+        """
+        mine, theirs = self._entry_words[best], self._entry_words[second]
+        return any(w in theirs and w not in mine and w not in self._filler for w in terms)
