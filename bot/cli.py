@@ -37,15 +37,36 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="the question (or use --file)")
     ask.add_argument("--file", type=Path, help="one question per line; '-' reads stdin")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument(
+        "--locale", choices=("vi", "en"), default="vi", help="the member's language (default vi)"
+    )
 
-    ev = sub.add_parser("eval", help="measure answers against a question set (JSONL)")
+    ev = sub.add_parser(
+        "eval",
+        help="measure answers against a question set (JSONL)",
+        description='Each line: {"q": question, "entry": id, list of ids or null} or '
+        '{"q": …, "expect": …}; optional "avoid" (ids that must never answer) and '
+        '"lang" (vi or en).',
+    )
     ev.add_argument("file", type=Path)
     ev.add_argument("--min-accuracy", type=float, default=0.0, help="e.g. 0.95")
     ev.add_argument("--min-rejection", type=float, default=0.0, help="e.g. 0.90")
+    ev.add_argument(
+        "--max-wrong", type=float, default=1.0, help="share answered wrongly, e.g. 0.03"
+    )
+    ev.add_argument(
+        "--locale", choices=("vi", "en"), default="vi", help="language of lines without 'lang'"
+    )
 
     kb = sub.add_parser("kb", help="knowledge-base commands")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
-    kb_sub.add_parser("check", help="validate the knowledge base")
+    kb_check = kb_sub.add_parser("check", help="validate the knowledge base")
+    kb_check.add_argument(
+        "--missing-english",
+        choices=("error", "warn"),
+        default="error",
+        help="an entry without an 'en:' block is a problem (error, the default) or a warning",
+    )
     exp = kb_sub.add_parser("export", help="print every entry")
     exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
     kb_sub.add_parser("reload", help="validate, then make running assistants reload")
@@ -211,39 +232,89 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.answers import answer_record
 
-    if args.file is None and not args.question:
-        print("coopbot ask: give a question, or --file FILE", file=sys.stderr)
+    if args.file is None and not (args.question or "").strip():
+        print(
+            'coopbot ask: hãy gõ một câu hỏi, ví dụ coopbot ask "hồ sơ đăng ký HTX gồm gì", '
+            "hoặc --file TỆP (mỗi dòng một câu hỏi)",
+            file=sys.stderr,
+        )
         return 2
     store = _kb_store(settings)
     if args.file is not None:
-        fh = sys.stdin if str(args.file) == "-" else args.file.open(encoding="utf-8-sig")
-        questions = [line.rstrip("\n") for line in fh]
+        try:
+            fh = sys.stdin if str(args.file) == "-" else args.file.open(encoding="utf-8-sig")
+        except OSError as exc:
+            print(f"coopbot ask: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return 2
+        questions = [line.rstrip("\n") for line in fh if line.strip()]
     else:
         questions = [args.question]
+    translator = _translator(settings, args.locale)
     for q in questions:
-        record = answer_record(store, q)
+        record = answer_record(store, q, args.locale)
         if args.json:
             print(json.dumps(record, ensure_ascii=False))
-        elif record["matched"]:
-            print(record["answer"])
         else:
-            print("(không tìm thấy câu trả lời chắc chắn)")
-            for alt in record["alternatives"]:
-                print(f"  ? {alt['title']} [{alt['entry_id']}] {alt['score']:.2f}")
+            print(_as_chat(store, translator, record))
+            if len(questions) > 1:
+                print()
     return 0
 
 
-def _eval(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.evaluate import evaluate, load_cases
+def _translator(settings: Settings, locale: str):  # type: ignore[no-untyped-def]
+    from ground.i18n import Translations
 
+    return Translations(("vi", "en"), settings.locale, settings.tz).get(locale)
+
+
+def _as_chat(store, t, record) -> str:  # type: ignore[no-untyped-def]
+    """What the chat would show for ``record`` (buttons as a numbered list)."""
+    from handlers.qa import render_entry
+
+    if record["matched"] and not record["ambiguous"]:
+        return render_entry(t, store.get(record["entry_id"]))
+    if record["ambiguous"]:
+        titles = [c["title"] for c in record["choices"]] + [t.t("Không phải các ý trên")]
+        lines = [t.t("Anh/chị muốn hỏi về ý nào?")]
+    else:
+        lines = [
+            t.t(
+                "Xin lỗi, tôi chưa có câu trả lời chắc chắn cho câu hỏi này, nên không muốn trả "
+                "lời đoán. Tôi đã ghi lại câu hỏi để cán bộ Liên minh HTX xem xét."
+            )
+        ]
+        alts = record["alternatives"]
+        if alts and alts[0]["scope"] == "out" and alts[0]["score"] >= 0.5:
+            lines = [store.get(alts[0]["entry_id"]).answer_in(t.locale)]
+        related = [a["title"] for a in alts if a["scope"] == "in" and a["score"] >= 0.3][:3]
+        if related:
+            lines.append(t.t("Có thể anh/chị quan tâm:"))
+        titles = [*related, t.t("Liên hệ cán bộ")]
+    lines += [f"  {i}. {title}" for i, title in enumerate(titles, 1)]
+    return "\n".join(lines)
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.evaluate import CaseError, evaluate, load_cases
+
+    try:
+        cases = load_cases(args.file, args.locale)
+    except CaseError as exc:
+        print(f"coopbot eval: {exc}", file=sys.stderr)
+        return 2
     store = _kb_store(settings)
-    report = evaluate(store, load_cases(args.file))
+    report = evaluate(store, cases)
     print(report.render())
-    ok = report.accuracy >= args.min_accuracy and report.rejection >= args.min_rejection
+    ok = (
+        report.accuracy >= args.min_accuracy
+        and report.rejection >= args.min_rejection
+        and report.wrong_share <= args.max_wrong
+    )
     if not ok:
         print(
             f"below the minimum: accuracy {report.accuracy:.3f} (min {args.min_accuracy}), "
-            f"rejection {report.rejection:.3f} (min {args.min_rejection})",
+            f"rejection {report.rejection:.3f} (min {args.min_rejection}), "
+            f"wrong share {report.wrong_share:.3f} (max {args.max_wrong})",
             file=sys.stderr,
         )
     return 0 if ok else 1
@@ -255,9 +326,11 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
 
     path = settings.knowledge_dir or DATA_DIR
     if args.kb_command == "check":
-        problems, summary = check_all(path)
+        problems, summary, warnings = check_all(path, english=args.missing_english)
         for p in problems:
             print(p)
+        for p in warnings:
+            print(f"warning: {p}")
         print(summary)
         return 1 if problems else 0
     if args.kb_command == "export":
@@ -267,7 +340,7 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
     if args.kb_command == "suggestions":
         return _kb_suggestions(settings, args)
     if args.kb_command == "reload":
-        problems, summary = check_all(path)
+        problems, summary, _warnings = check_all(path, english="warn")
         if problems:
             for p in problems:
                 print(p)

@@ -39,7 +39,12 @@ def answer_record(store: KnowledgeStore, question: str, locale: str = "vi") -> d
         "ambiguous": bool(matched and result.ambiguous),
         "choices": choices,
         "alternatives": [
-            {"entry_id": h.entry.id, "title": h.entry.title_in(locale), "score": h.score}
+            {
+                "entry_id": h.entry.id,
+                "title": h.entry.title_in(locale),
+                "score": h.score,
+                "scope": h.entry.scope,
+            }
             for h in result.hits[(1 if matched else 0) :]
         ],
     }
