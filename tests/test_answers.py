@@ -1,0 +1,236 @@
+"""Answer selection: never another question's answer, events from the database, English,
+and a command line that shows what the chat shows."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.cli import main
+from db.models import Event
+from knowledge.base import KnowledgeStore
+from knowledge.check import check_all
+from knowledge.contrasts import GROUPS, penalty, terms_named
+from knowledge.normalize import tokenize
+from knowledge.places import provinces_named
+from tests.conftest import Chat
+
+
+def _answer(kb: KnowledgeStore, question: str, locale: str = "vi") -> str | None:
+    result = kb.search(question, locale)
+    return result.best.entry.id if result.matched and result.best else None
+
+
+# (question, entries that must never answer it, the entry it must get; None: any other
+# entry or a refusal). The opposite or sibling act shares most words with the question.
+PAIRS = [
+    ("thủ tục giải thể htx", {"htx.founding_steps", "htx.dossier"}, None),
+    ("HTX thua lỗ muốn giải thể thì làm các bước gì", {"htx.founding_steps"}, None),
+    ("các bước thành lập hợp tác xã", set(), "htx.founding_steps"),
+    ("xin ra khỏi hợp tác xã thì làm thế nào", {"htx.founders", "htx.founding_steps"}, None),
+    ("muốn gia nhập hợp tác xã cần điều kiện gì", set(), "htx.member_conditions"),
+    ("tổ hợp tác cần ít nhất mấy thành viên", {"htx.min_members"}, "tht.definition"),
+    ("thanh lap htx can it nhat may nguoi", {"tht.definition"}, "htx.min_members"),
+    ("lệ phí đăng ký tổ hợp tác", {"htx.reg_fee"}, "tht.reg_fee"),
+    ("le phi dang ky thanh lap hop tac xa", {"tht.reg_fee"}, "htx.reg_fee"),
+    ("htx cho thành viên vay vốn được không", {"support.fund", "support.credit"}, None),
+    ("vay vốn quỹ hỗ trợ phát triển hợp tác xã", set(), "support.fund"),
+    ("thuê giám đốc", {"support.tax"}, None),
+    ("thuê giám đốc điều hành htx được không", {"support.tax"}, None),
+    ("htx được ưu đãi thuế gì", set(), "support.tax"),
+    ("nghị quyết 12/2018 của HĐND tỉnh Nghệ An", {"nq12.overview", "nq12.content"}, None),
+    ("lien minh htx tinh thai nguyen o dau", {"lienminh.contact"}, None),
+    ("nq12 lao cai noi ve gi", set(), "nq12.overview"),
+    ("hội chợ lào cai khi nào", {"province.communes", "province.merger", "stats.count"}, None),
+]
+
+
+@pytest.mark.parametrize(("question", "never", "want"), PAIRS)
+def test_never_the_answer_to_another_question(
+    real_kb: KnowledgeStore, question: str, never: set[str], want: str | None
+) -> None:
+    got = _answer(real_kb, question)
+    assert got not in never, f"{question!r} got {got}"
+    if want is not None:
+        assert got == want, f"{question!r} got {got}, want {want}"
+
+
+def test_contrast_table_reads_the_asked_act() -> None:
+    def named(text: str) -> set[tuple[int, int]]:
+        return terms_named([t.folded for t in tokenize(text)])
+
+    names = {g.name: (gi, list(g.terms)) for gi, g in enumerate(GROUPS)}
+    gi, terms = names["lifecycle"]
+    dissolve, found = (gi, terms.index("dissolve")), (gi, terms.index("found"))
+    assert named("giai the htx") == {dissolve}
+    assert found in named("thủ tục thành lập HTX")
+    # An entry about founding, asked about dissolving, loses; one that names both does not.
+    assert penalty({dissolve}, {found}) > 0
+    assert penalty({dissolve}, {found, dissolve}) == 0
+    assert penalty({dissolve}, set()) == 0  # lifecycle words are not required
+
+
+@pytest.mark.parametrize(
+    ("text", "provinces"),
+    [
+        ("nghị quyết của HĐND tỉnh Nghệ An", {"nghe an"}),
+        ("htx ở yên bái", {"lao cai"}),  # Yên Bái is part of Lào Cai since 2025
+        ("hội chợ lào cai", {"lao cai"}),
+        ("bón phân lúa giai đoạn làm đồng", set()),  # typed accents: not Lâm Đồng
+        ("htx o ha giang", {"ha giang"}),
+    ],
+)
+def test_provinces_are_recognised(text: str, provinces: set[str]) -> None:
+    toks = tokenize(text)
+    found = provinces_named(
+        [t.folded for t in toks], [t.toned if t.typed_toned else None for t in toks]
+    )
+    assert found == provinces
+
+
+def test_a_clear_question_is_not_asked_back(real_kb: KnowledgeStore) -> None:
+    result = real_kb.search("thanh lap htx can may thanh vien")
+    assert result.matched and not result.ambiguous
+    assert result.best and result.best.entry.id == "htx.min_members"
+
+
+def test_english_questions_find_the_same_entry(real_kb: KnowledgeStore) -> None:
+    assert _answer(real_kb, "How many members does a new cooperative need?", "en") == (
+        "htx.min_members"
+    )
+    assert _answer(real_kb, "which papers to register a cooperative", "en") == "htx.dossier"
+    # A member who chose English may still type Vietnamese.
+    assert _answer(real_kb, "thanh lap htx can may nguoi", "en") == "htx.min_members"
+    assert _answer(real_kb, "what is the price of gold today", "en") is None
+
+
+def test_kb_check_reports_entries_without_english(tmp_path: Path) -> None:
+    data = Path(__file__).parent / "fixtures" / "kb"
+    problems, summary, warnings = check_all(data)
+    assert any("no English" in str(p) for p in problems) and "problems" in summary
+    problems, summary, warnings = check_all(data, english="warn")
+    assert not problems and warnings and "warnings" in summary
+
+
+# --- chat: events from the events table, English answers ------------------------------------
+
+
+async def _add_event(app: App, title: str, starts: datetime, **extra: object) -> None:
+    async with app.conversation.sessions() as s:
+        now = app.conversation.clock()
+        s.add(Event(title=title, starts_at=starts, created_by="cli", created_at=now,
+                    updated_at=now, **extra))  # fmt: skip
+        await s.commit()
+
+
+async def test_fair_questions_are_answered_from_the_events_table(app: App) -> None:
+    farmer = Chat(app, "farmer")
+    # No event known: the static background answers.
+    before = await farmer.say("tuần lễ OCOP năm nay")
+    assert "chưa có trong trợ lý" in before
+    await _add_event(
+        app, "Tuần lễ OCOP Lào Cai 2026", datetime(2026, 12, 20, 1, 0, tzinfo=UTC),
+        place="Quảng trường Lào Cai", tags=["ocop", "hội chợ"],
+    )  # fmt: skip
+    await _add_event(app, "Hội chợ Việt – Trung 2026", datetime(2026, 12, 1, 17, 0, tzinfo=UTC))
+    await _add_event(app, "Tập huấn kế toán HTX", datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
+    out = await farmer.send("tuần lễ OCOP năm nay")
+    text = out.replies[0].text
+    assert "Tuần lễ OCOP Lào Cai 2026" in text and "Việt – Trung" not in text
+    assert "20/12/2026, 08:00" in text  # the member's time zone
+    actions = [b.action for b in out.replies[0].flat_buttons()]
+    assert any(a.startswith("ev:rem:") for a in actions) and "ev:list" in actions
+    fairs = await farmer.say("sắp tới có hội chợ nào")
+    assert "Việt – Trung" in fairs and "Tuần lễ OCOP" in fairs and "Tập huấn" not in fairs
+    lao_cai = await farmer.say("hội chợ lào cai khi nào")
+    assert "99" not in lao_cai and "Hội chợ" in lao_cai
+    # How to take part is not a question about dates: its entry answers.
+    assert "Sự kiện sắp tới" not in await farmer.say("đăng ký gian hàng hội chợ cho htx")
+
+
+async def test_an_english_member_gets_the_english_answer(app: App) -> None:
+    member = Chat(app, "anna")
+    await member.say("/ngonngu en")
+    answer = await member.say("How many members do we need to found a cooperative?")
+    assert "at least 05 official members" in answer
+    assert "Sources: Luật Hợp tác xã số 17/2023/QH15" in answer
+    answer = await member.say("thanh lap htx can may thanh vien")
+    assert "at least 05 official members" in answer
+    vietnamese = await Chat(app, "binh").say("thanh lap htx can may thanh vien")
+    assert "ít nhất 05 thành viên" in vietnamese and "Nguồn:" in vietnamese
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> int:
+    monkeypatch.chdir(tmp_path)
+    for key in ("COOPBOT_KNOWLEDGE_DIR", "COOPBOT_LOCALE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return main(list(args))
+
+
+def test_ask_shows_the_choices_the_chat_would_offer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(monkeypatch, tmp_path, "ask", "--json", "thuê giám đốc") == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["entry_id"] != "support.tax"
+    assert "ambiguous" in record and isinstance(record["choices"], list)
+    if record["ambiguous"]:
+        assert len(record["choices"]) >= 2
+    assert _cli(monkeypatch, tmp_path, "ask", "thanh lap htx can may thanh vien") == 0
+    out = capsys.readouterr().out
+    assert "05 thành viên" in out and "Nguồn:" in out and "ý nào" not in out
+
+
+def test_ask_prints_the_question_back_when_ambiguous(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot import cli
+
+    record = {
+        "matched": True, "ambiguous": True, "entry_id": "htx.min_members",
+        "choices": [{"title": "A"}, {"title": "B"}], "alternatives": [],
+    }  # fmt: skip
+    kb = KnowledgeStore()
+    text = cli._as_chat(kb, cli._translator(cli.load_settings(), "vi"), record)
+    assert text.splitlines()[0] == "Anh/chị muốn hỏi về ý nào?"
+    assert "1. A" in text and "3. Không phải các ý trên" in text
+
+
+def test_bare_ask_and_bad_question_sets_give_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(monkeypatch, tmp_path, "ask") == 2
+    err = capsys.readouterr().err
+    assert "hãy gõ một câu hỏi" in err and "--file" in err and len(err.splitlines()) == 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"q": "thanh lap htx", "entry": "htx.min_members"}\n{"question": "x"}\n')
+    assert _cli(monkeypatch, tmp_path, "eval", str(bad)) == 2
+    err = capsys.readouterr().err
+    assert "line 2" in err and "'q'" in err and "Traceback" not in err
+    assert _cli(monkeypatch, tmp_path, "eval", str(tmp_path / "none.jsonl")) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_eval_takes_an_english_set_and_reports_wrong_answers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = tmp_path / "en.jsonl"
+    lines = [
+        {"q": "How many members to found a cooperative?", "entry": "htx.min_members"},
+        {"q": "thủ tục giải thể htx", "entry": None, "lang": "vi", "avoid": ["htx.founding_steps"]},
+        {"q": "What is the price of gold today?", "entry": None},
+    ]
+    cases.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
+    assert (
+        _cli(monkeypatch, tmp_path, "eval", "--locale", "en", "--max-wrong", "0", str(cases)) == 0
+    )
+    out = capsys.readouterr().out
+    assert "1/1 correct" in out and "0 wrong (wrong share 0.000)" in out
