@@ -18,13 +18,17 @@ To add a family: add a group here and a pair of questions to ``tests/data/qa_set
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from knowledge.normalize import tokenize
 
 CONTRAST_PENALTY = 0.3
 MISSING_PENALTY = 0.15
+# An entry is *about* a term when this share of its wordings (or its title) names it.
+ABOUT_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,10 @@ class Group:
     name: str
     terms: dict[str, tuple[str, ...]]  # term name → phrases (Vietnamese)
     required: bool = False
+    # Acts a member must never get a near answer for (dissolving, leaving, getting money
+    # back): only an entry about the act itself may answer, one naming it in passing loses
+    # CONTRAST_PENALTY.
+    central: tuple[str, ...] = ()
 
 
 # fmt: off
@@ -47,6 +55,7 @@ GROUPS: tuple[Group, ...] = (
                            "tổ chức lại"),
             "convert": ("chuyển đổi", "chuyển thành"),
         },
+        central=("dissolve", "bankrupt", "suspend", "reorganise", "convert"),
     ),
     Group(
         "membership",
@@ -56,6 +65,7 @@ GROUPS: tuple[Group, ...] = (
             "leave": ("ra khỏi", "rút khỏi", "rời khỏi", "rút tên", "xin ra", "thôi làm thành viên",
                       "chấm dứt tư cách", "khai trừ", "mất tư cách"),
         },
+        central=("leave",),
     ),
     Group(
         "capital",
@@ -65,6 +75,7 @@ GROUPS: tuple[Group, ...] = (
                          "chuyển nhượng vốn", "trả lại phần vốn"),
             "inherit": ("thừa kế", "qua đời", "đã mất", "vừa mất"),
         },
+        central=("withdraw", "inherit"),
     ),
     Group(
         "lender",
@@ -75,6 +86,7 @@ GROUPS: tuple[Group, ...] = (
             "bank": ("ngân hàng", "tổ chức tín dụng"),
         },
         required=True,
+        central=("internal",),
     ),
     Group(
         "events",
@@ -106,9 +118,13 @@ def _compile(groups: Sequence[Group]) -> list[_Compiled]:
 
 
 _PHRASES = _compile(GROUPS)
+_FIRST = frozenset(c.phrase[0] for c in _PHRASES)
 
 
-def terms_named(folded: Sequence[str]) -> set[tuple[int, int]]:
+Key = tuple[int, int]  # (group, term)
+
+
+def terms_named(folded: Sequence[str]) -> set[Key]:
     """(group, term) pairs that a folded syllable sequence names."""
     found: set[tuple[int, int]] = set()
     if not folded:
@@ -120,22 +136,65 @@ def terms_named(folded: Sequence[str]) -> set[tuple[int, int]]:
     return found
 
 
-def entry_terms(wordings: Iterable[Sequence[str]]) -> set[tuple[int, int]]:
-    """The (group, term) pairs any of an entry's wordings (folded syllables) names."""
-    found: set[tuple[int, int]] = set()
+def entry_terms(wordings: Sequence[Sequence[str]], title: Sequence[str] = ()) -> dict[Key, float]:
+    """(group, term) → the share of an entry's wordings (folded syllables) that name it;
+    1.0 when its title names it."""
+    counts: dict[Key, int] = {}
     for folded in wordings:
-        found |= terms_named(folded)
-    return found
+        for key in terms_named(folded):
+            counts[key] = counts.get(key, 0) + 1
+    shares = {key: n / max(len(wordings), 1) for key, n in counts.items()}
+    for key in terms_named(title):
+        shares[key] = 1.0
+    return shares
 
 
-def penalty(asked: set[tuple[int, int]], entry: set[tuple[int, int]]) -> float:
-    """How much an entry naming ``entry`` terms loses for a question naming ``asked``."""
+def penalty(asked: set[Key], entry: dict[Key, float]) -> float:
+    """How much an entry (its :func:`entry_terms`) loses for a question naming ``asked``."""
     total = 0.0
     for gi in {g for g, _t in asked}:
+        group = GROUPS[gi]
         want = {t for g, t in asked if g == gi}
-        has = {t for g, t in entry if g == gi}
-        if has and not has & want:
+        has = {t for (g, t) in entry if g == gi}
+        central = {list(group.terms).index(name) for name in group.central}
+        if (has and not has & want) or any(
+            entry.get((gi, t), 0.0) < ABOUT_SHARE for t in want & central
+        ):
             total += CONTRAST_PENALTY
-        elif not has and GROUPS[gi].required:
+        elif not has and group.required:
             total += MISSING_PENALTY
     return total
+
+
+class Table:
+    """:func:`penalty` for every entry of an index at once (numpy arrays over the entries)."""
+
+    def __init__(self, entries: Sequence[dict[Key, float]]) -> None:
+        n = len(entries)
+        keys = {k for e in entries for k in e}
+        self._share = {k: np.asarray([e.get(k, 0.0) for e in entries]) for k in keys}
+        self._zero = np.zeros(n)
+
+    def penalties(self, asked: set[Key]) -> np.ndarray:
+        total = self._zero.copy()
+        for gi in {g for g, _t in asked}:
+            group = GROUPS[gi]
+            want = {t for g, t in asked if g == gi}
+            central = {list(group.terms).index(name) for name in group.central}
+            has_any = self._zero > 0
+            has_want = self._zero > 0
+            for t in range(len(group.terms)):
+                share = self._share.get((gi, t))
+                if share is None:
+                    continue
+                has_any = has_any | (share > 0)
+                if t in want:
+                    has_want = has_want | (share > 0)
+            contrast = has_any & ~has_want
+            for t in want & central:
+                share = self._share.get((gi, t), self._zero)
+                contrast |= share < ABOUT_SHARE
+            total += np.where(contrast, CONTRAST_PENALTY, 0.0)
+            if group.required:
+                total += np.where(~has_any & ~contrast, MISSING_PENALTY, 0.0)
+        return total

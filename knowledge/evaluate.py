@@ -96,10 +96,23 @@ def load_cases(path: Path, locale: str = "vi") -> list[Case]:
 
 
 def outcome(case: Case, record: dict[str, Any]) -> str:
-    """``"right"``, ``"refused"`` or ``"wrong"``."""
+    """``"right"``, ``"refused"``, ``"asked"`` or ``"wrong"``.
+
+    "asked": the chat asks which of a few topics the member meant, and the right one is
+    among them (or, out of scope, it offers topics without claiming an answer): not right,
+    but no wrong answer either. Asked back with none of the right entries is wrong.
+    """
     if not record["matched"]:
         return "refused" if case.in_scope else "right"
-    return "right" if is_correct(case, record) else "wrong"
+    if is_correct(case, record):
+        return "right"
+    if record.get("ambiguous"):
+        if not case.in_scope:
+            return "asked"
+        offered = {c["entry_id"] for c in record.get("choices", ())}
+        if offered & set(case.entries) and not offered & set(case.avoid):
+            return "asked"
+    return "wrong"
 
 
 def is_correct(case: Case, record: dict[str, Any]) -> bool:
@@ -123,7 +136,8 @@ class Report:
     rejected: int = 0
     wrong: int = 0
     refused: int = 0  # in scope, but no answer claimed
-    misses: list[tuple[Case, dict[str, Any]]] = field(default_factory=list)
+    asked: int = 0  # asked which topic was meant, no wrong answer given
+    misses: list[tuple[Case, dict[str, Any], str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -147,19 +161,20 @@ class Report:
             f"in scope:     {self.correct}/{self.in_scope} correct (accuracy {self.accuracy:.3f})",
             f"out of scope: {self.rejected}/{self.out_scope} rejected "
             f"(rejection {self.rejection:.3f})",
-            f"all:          {self.total - self.wrong - self.refused} right, {self.refused} refused, "
+            f"all:          {self.total - self.wrong - self.refused - self.asked} right, "
+            f"{self.refused} refused, {self.asked} asked back, "
             f"{self.wrong} wrong (wrong share {self.wrong_share:.3f})",
         ]
         if self.misses:
             lines.append(f"misses ({len(self.misses)}):")
-        for case, rec in self.misses:
+        for case, rec, result in self.misses:
             want = ",".join(case.entries) if case.entries else ("answer" if case.in_scope else "-")
             got = rec["entry_id"] or (
                 f"no answer (best {rec['alternatives'][0]['entry_id']})"
                 if rec["alternatives"]
                 else "no answer"
             )
-            mark = "WRONG " if rec["matched"] else ""
+            mark = {"wrong": "WRONG ", "asked": "asked "}.get(result, "")
             lines.append(
                 f"  {mark}line {case.line}: {case.question!r} want "
                 f"{want if case.in_scope else 'reject'}, got {got} score {rec['score']:.3f}"
@@ -181,6 +196,7 @@ def evaluate(store: KnowledgeStore, cases: list[Case]) -> Report:
             report.out_scope += 1
             report.rejected += ok
         report.wrong += result == "wrong"
+        report.asked += result == "asked"
         if not ok:
-            report.misses.append((case, record))
+            report.misses.append((case, record, result))
     return report

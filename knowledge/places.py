@@ -115,6 +115,11 @@ def province_names() -> dict[tuple[str, ...], tuple[str, str]]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _first_syllables() -> frozenset[str]:
+    return frozenset(key[0] for key in province_names())
+
+
 def provinces_named(folded: list[str], toned: list[str | None]) -> set[str]:
     """The provinces a question names (``"lao cai"`` for Lào Cai and the former Yên Bái).
 
@@ -123,8 +128,11 @@ def provinces_named(folded: list[str], toned: list[str | None]) -> set[str]:
     Lâm Đồng).
     """
     names = province_names()
+    starts = _first_syllables()
     found: set[str] = set()
     for i in range(len(folded)):
+        if folded[i] not in starts:
+            continue
         for n in (4, 3, 2, 1):
             key = tuple(folded[i : i + n])
             if len(key) < n or key not in names:

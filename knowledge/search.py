@@ -56,6 +56,9 @@ ACCENT_PENALTY = 0.15
 OTHER_WORD_FACTOR = 0.3
 # A question that names another province than Lào Cai: entries about Lào Cai lose this much.
 PLACE_PENALTY = 0.5
+# … and every other entry this much: national rules still apply there, but the member is
+# asking about another province, where the alliance of that province is the one to ask.
+ELSEWHERE_PENALTY = 0.15
 
 # Kinds of organisation a question may name (folded syllables, longest first). A question
 # that names one kind and not another should not get an entry about the other kind: "hợp
@@ -69,7 +72,6 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 KIND_PENALTY = 0.1
 KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
-KIND_ORDER = ("lhhtx", "tht", "dn", "htx")  # most specific first
 
 
 def kinds_of(folded: Sequence[str]) -> set[str]:
@@ -146,13 +148,19 @@ def _subsequence(short: str, long: str) -> bool:
     return all(ch in letters for ch in short)
 
 
-def _main_kind(counts: dict[str, int], n_texts: int) -> str | None:
-    """The kind of organisation an entry is about: the most specific kind that at least
-    half of its wordings name (a federation before a group before a cooperative)."""
-    for kind in KIND_ORDER:
-        if counts.get(kind, 0) >= KIND_SHARE * n_texts:
-            return kind
-    return None
+def _main_kinds(counts: dict[str, int], n_texts: int) -> frozenset[str]:
+    """The kinds of organisation an entry is about: those that at least half of its
+    wordings name (a federation, a group, a cooperative, a company)."""
+    return frozenset(k for k, n in counts.items() if n >= KIND_SHARE * n_texts)
+
+
+def _member(scratch: np.ndarray, items: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Which ``items`` are in ``members`` (ids below ``len(scratch)``); ``scratch`` is an
+    all-False array, left all-False again. Faster than ``np.isin`` on short postings."""
+    scratch[members] = True
+    found = scratch[items]
+    scratch[members] = False
+    return found
 
 
 def _arrays(postings: dict[str, list[int]]) -> dict[str, np.ndarray]:
@@ -185,8 +193,8 @@ class SearchIndex:
         doc_terms: list[tuple[set[str], set[str]]] = []
         entry_terms: list[dict[str, float]] = []
         syllables: set[str] = set()
-        self._entry_kind: list[str | None] = []
-        self._contrast: list[set[tuple[int, int]]] = []
+        self._entry_kind: list[frozenset[str]] = []
+        self._contrast: list[dict[tuple[int, int], float]] = []
         self._entry_toned: list[set[str]] = []
         local: list[bool] = []
         for ei, entry in enumerate(self.entries):
@@ -216,7 +224,7 @@ class SearchIndex:
                 for w in b:
                     bi[w].append(di)
                 terms.update(dict.fromkeys(u, 1.0))
-            self._entry_kind.append(_main_kind(kind_count, len(questions) + 1))
+            self._entry_kind.append(_main_kinds(kind_count, len(questions) + 1))
             for tag in () if english else entry.tags:
                 seq = terms_of(tokenize(tag))
                 wordings.append([t.folded for t in seq])
@@ -226,13 +234,24 @@ class SearchIndex:
             for t in answer:
                 terms.setdefault(t.folded, self.answer_factor)
             entry_terms.append(terms)
-            self._contrast.append(contrasts.entry_terms(wordings))
+            self._contrast.append(contrasts.entry_terms(wordings, wordings[len(questions)]))
             self._entry_toned.append(toned_words | {t.toned for t in answer if t.toned})
             local.append(
                 any(HOME_PROVINCE in " ".join(w) for w in wordings)
                 or HOME_PROVINCE in " ".join(t.folded for t in answer)
             )
         self._local = np.asarray(local, dtype=bool)
+        entry_toned: dict[str, list[int]] = defaultdict(list)
+        for ei, words in enumerate(self._entry_toned):
+            for w in words:
+                entry_toned[w].append(ei)
+        self._entry_toned_post = _arrays(entry_toned)
+        self._contrast_table = contrasts.Table(self._contrast)
+        self._doc_mask = np.zeros(len(doc_entry), dtype=bool)
+        self._entry_mask = np.zeros(len(self.entries), dtype=bool)
+        kinds = sorted({k for ks in self._entry_kind for k in ks})
+        self._has_kind = {k: np.asarray([k in ks for ks in self._entry_kind]) for k in kinds}
+        self._any_kind = np.asarray([bool(ks) for ks in self._entry_kind], dtype=bool)
         # Words named in an entry's own wordings (not only its answer): who explains what.
         self._entry_words = [{t for t, f in terms.items() if f == 1.0} for terms in entry_terms]
 
@@ -322,10 +341,10 @@ class SearchIndex:
                     # The typed word is a word of the base: where the base has the same
                     # letters with other accents, it is another word; where it was written
                     # without accents, we cannot tell.
-                    other = ~np.isin(post, same, assume_unique=True)
+                    other = ~_member(self._doc_mask, post, same)
                     plain = self._toned.get(w)
                     if plain is not None:
-                        unsure = other & np.isin(post, plain, assume_unique=True)
+                        unsure = other & _member(self._doc_mask, post, plain)
                         values[unsure] *= 1 - ACCENT_PENALTY
                         other &= ~unsure
                     values[other] *= OTHER_WORD_FACTOR
@@ -375,7 +394,7 @@ class SearchIndex:
                 e_parts.append(found[0])
                 values = found[1] * weights[w]
                 if t.toned is not None and t.toned != w and t.toned in self._known_toned:
-                    other = [self._other_word(int(e), w, t.toned) for e in found[0]]
+                    other = self._other_word(found[0], w, t.toned)
                     values = np.where(other, values * OTHER_WORD_FACTOR, values)
                 b_parts.append(values)
         bag = np.bincount(
@@ -386,14 +405,17 @@ class SearchIndex:
         folded_q = [t.folded for t in seq] if self.language == "vi" else []
         asked = kinds_of(folded_q)
         if asked:
-            other = [(k := self._entry_kind[int(e)]) is not None and k not in asked for e in cand]
+            fits = np.zeros(len(self.entries), dtype=bool)
+            for kind in asked & self._has_kind.keys():
+                fits |= self._has_kind[kind]
+            other = (self._any_kind & ~fits)[cand]
             final = np.where(other, final - KIND_PENALTY, final)
         named = contrasts.terms_named(folded_q)
         if named:
-            final = final - np.asarray([contrasts.penalty(named, self._contrast[e]) for e in cand])
+            final = final - self._contrast_table.penalties(named)[cand]
         places = provinces_named(folded_q, [t.toned for t in seq])
         if places and HOME_PROVINCE not in places:
-            final = np.where(self._local[cand], final - PLACE_PENALTY, final)
+            final = final - np.where(self._local[cand], PLACE_PENALTY, ELSEWHERE_PENALTY)
         k = min(limit, len(final))
         top = np.argpartition(-final, k - 1)[:k]
         top = top[np.argsort(-final[top], kind="stable")]
@@ -409,10 +431,15 @@ class SearchIndex:
             )
         return result
 
-    def _other_word(self, entry: int, folded: str, toned: str) -> bool:
-        """Whether an entry has ``folded`` only as another word than the typed ``toned``."""
-        words = self._entry_toned[entry]
-        return toned not in words and folded not in words
+    def _other_word(self, entries: np.ndarray, folded: str, toned: str) -> np.ndarray:
+        """Which of ``entries`` have ``folded`` only as another word than the typed ``toned``
+        (not with these accents, nor written without accents)."""
+        other = np.ones(len(entries), dtype=bool)
+        for form in (toned, folded):
+            post = self._entry_toned_post.get(form)
+            if post is not None:
+                other &= ~_member(self._entry_mask, entries, post)
+        return other
 
     def _about_something_else(self, best: int, second: int, terms: dict[str, Term]) -> bool:
         """Whether the runner-up explains a part of the question the best entry does not.

@@ -69,9 +69,11 @@ def test_contrast_table_reads_the_asked_act() -> None:
     assert named("giai the htx") == {dissolve}
     assert found in named("thủ tục thành lập HTX")
     # An entry about founding, asked about dissolving, loses; one that names both does not.
-    assert penalty({dissolve}, {found}) > 0
-    assert penalty({dissolve}, {found, dissolve}) == 0
-    assert penalty({dissolve}, set()) == 0  # lifecycle words are not required
+    assert penalty({dissolve}, {found: 0.8}) > 0
+    assert penalty({dissolve}, {found: 0.2, dissolve: 1.0}) == 0
+    # Dissolving is named only in passing (one wording in twenty): not an entry about it.
+    assert penalty({dissolve}, {found: 0.9, dissolve: 0.05}) > 0
+    assert penalty({found}, {}) == 0  # founding words are not required
 
 
 @pytest.mark.parametrize(
