@@ -18,6 +18,7 @@ To add a family: add a group here and a pair of questions to ``tests/data/qa_set
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from knowledge.normalize import tokenize
 
-CONTRAST_PENALTY = 0.3
+CONTRAST_PENALTY = 0.5
 MISSING_PENALTY = 0.15
 # An entry is *about* a term when this share of its wordings (or its title) names it.
 ABOUT_SHARE = 0.25
@@ -51,9 +52,10 @@ GROUPS: tuple[Group, ...] = (
             "dissolve": ("giải thể",),
             "bankrupt": ("phá sản",),
             "suspend": ("tạm ngừng", "ngừng hoạt động", "dừng hoạt động", "ngừng kinh doanh"),
-            "reorganise": ("chia tách", "tách hợp tác xã", "chia hợp tác xã", "hợp nhất", "sáp nhập",
-                           "tổ chức lại"),
-            "convert": ("chuyển đổi", "chuyển thành"),
+            "reorganise": ("chia tách", "tách hợp tác xã", "chia hợp tác xã", "tổ chức lại",
+                           "sáp nhập hai", "sáp nhập các hợp tác xã", "sáp nhập hợp tác xã",
+                           "hợp nhất hai", "hợp nhất các hợp tác xã", "hợp nhất hợp tác xã"),
+            "convert": ("chuyển đổi", "chuyển thành", "chuyển tổ hợp tác", "chuyển từ tổ hợp tác"),
         },
         central=("dissolve", "bankrupt", "suspend", "reorganise", "convert"),
     ),
@@ -70,12 +72,25 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "capital",
         {
-            "contribute": ("góp vốn", "vốn góp tối đa", "góp đủ vốn", "tăng vốn"),
+            "contribute": ("góp vốn",),
+            "contribution_rules": ("góp … tối đa", "vốn góp tối đa", "góp đủ vốn", "hạn góp vốn",
+                                   "không góp đủ", "chậm góp", "góp vốn … thời hạn",
+                                   "thời hạn góp", "góp … bao nhiêu phần trăm"),
+            "charter_capital": ("vốn điều lệ", "tăng vốn", "giảm vốn"),
             "withdraw": ("rút vốn", "trả lại vốn", "hoàn trả vốn", "trả vốn", "lấy lại vốn",
                          "chuyển nhượng vốn", "trả lại phần vốn"),
             "inherit": ("thừa kế", "qua đời", "đã mất", "vừa mất"),
         },
-        central=("withdraw", "inherit"),
+        central=("withdraw", "inherit", "contribution_rules", "charter_capital"),
+    ),
+    Group(
+        "insurance",
+        {
+            "social": ("bảo hiểm xã hội", "bảo hiểm y tế", "bảo hiểm thất nghiệp"),
+            "farm": ("bảo hiểm nông nghiệp", "bảo hiểm cây trồng", "bảo hiểm vật nuôi",
+                     "bảo hiểm rủi ro"),
+        },
+        central=("social",),
     ),
     Group(
         "lender",
@@ -103,7 +118,12 @@ GROUPS: tuple[Group, ...] = (
 class _Compiled:
     group: int
     term: int
-    phrase: tuple[str, ...]
+    first: str
+    pattern: re.Pattern[str]
+
+
+# "…" in a phrase: up to this many words between its parts ("góp … tối đa").
+GAP_WORDS = 6
 
 
 def _compile(groups: Sequence[Group]) -> list[_Compiled]:
@@ -111,14 +131,15 @@ def _compile(groups: Sequence[Group]) -> list[_Compiled]:
     for gi, group in enumerate(groups):
         for ti, phrases in enumerate(group.terms.values()):
             for phrase in phrases:
-                out.append(_Compiled(gi, ti, tuple(t.folded for t in tokenize(phrase))))
-    # Longest first, so "cho vay nội bộ" is read before "vay nội bộ".
-    out.sort(key=lambda c: -len(c.phrase))
+                parts = [" ".join(t.folded for t in tokenize(part)) for part in phrase.split("…")]
+                gap = rf"(?: \S+){{0,{GAP_WORDS}}} "
+                pattern = re.compile(rf"(?:^| ){gap.join(map(re.escape, parts))}(?: |$)")
+                out.append(_Compiled(gi, ti, parts[0].split()[0], pattern))
     return out
 
 
 _PHRASES = _compile(GROUPS)
-_FIRST = frozenset(c.phrase[0] for c in _PHRASES)
+_FIRST = frozenset(c.first for c in _PHRASES)
 
 
 Key = tuple[int, int]  # (group, term)
@@ -129,9 +150,10 @@ def terms_named(folded: Sequence[str]) -> set[Key]:
     found: set[tuple[int, int]] = set()
     if not folded:
         return found
-    text = f" {' '.join(folded)} "
+    text = " ".join(folded)
+    present = set(folded)
     for c in _PHRASES:
-        if f" {' '.join(c.phrase)} " in text:
+        if c.first in present and (c.group, c.term) not in found and c.pattern.search(text):
             found.add((c.group, c.term))
     return found
 
@@ -151,19 +173,7 @@ def entry_terms(wordings: Sequence[Sequence[str]], title: Sequence[str] = ()) ->
 
 def penalty(asked: set[Key], entry: dict[Key, float]) -> float:
     """How much an entry (its :func:`entry_terms`) loses for a question naming ``asked``."""
-    total = 0.0
-    for gi in {g for g, _t in asked}:
-        group = GROUPS[gi]
-        want = {t for g, t in asked if g == gi}
-        has = {t for (g, t) in entry if g == gi}
-        central = {list(group.terms).index(name) for name in group.central}
-        if (has and not has & want) or any(
-            entry.get((gi, t), 0.0) < ABOUT_SHARE for t in want & central
-        ):
-            total += CONTRAST_PENALTY
-        elif not has and group.required:
-            total += MISSING_PENALTY
-    return total
+    return float(Table([entry]).penalties(asked)[0])
 
 
 class Table:

@@ -72,6 +72,7 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 KIND_PENALTY = 0.1
 KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
+KIND_ORDER = ("lhhtx", "tht", "htx", "dn")  # most specific first
 
 
 def kinds_of(folded: Sequence[str]) -> set[str]:
@@ -148,10 +149,14 @@ def _subsequence(short: str, long: str) -> bool:
     return all(ch in letters for ch in short)
 
 
-def _main_kinds(counts: dict[str, int], n_texts: int) -> frozenset[str]:
-    """The kinds of organisation an entry is about: those that at least half of its
-    wordings name (a federation, a group, a cooperative, a company)."""
-    return frozenset(k for k, n in counts.items() if n >= KIND_SHARE * n_texts)
+def _main_kind(counts: dict[str, int], n_texts: int) -> str | None:
+    """The kind of organisation an entry is about: the most specific kind that at least
+    half of its wordings name (a federation before a group before a cooperative; a company
+    last, as entries about companies joining a cooperative are about the cooperative)."""
+    for kind in KIND_ORDER:
+        if counts.get(kind, 0) >= KIND_SHARE * n_texts:
+            return kind
+    return None
 
 
 def _member(scratch: np.ndarray, items: np.ndarray, members: np.ndarray) -> np.ndarray:
@@ -193,7 +198,7 @@ class SearchIndex:
         doc_terms: list[tuple[set[str], set[str]]] = []
         entry_terms: list[dict[str, float]] = []
         syllables: set[str] = set()
-        self._entry_kind: list[frozenset[str]] = []
+        self._entry_kind: list[str | None] = []
         self._contrast: list[dict[tuple[int, int], float]] = []
         self._entry_toned: list[set[str]] = []
         local: list[bool] = []
@@ -224,7 +229,7 @@ class SearchIndex:
                 for w in b:
                     bi[w].append(di)
                 terms.update(dict.fromkeys(u, 1.0))
-            self._entry_kind.append(_main_kinds(kind_count, len(questions) + 1))
+            self._entry_kind.append(_main_kind(kind_count, len(questions) + 1))
             for tag in () if english else entry.tags:
                 seq = terms_of(tokenize(tag))
                 wordings.append([t.folded for t in seq])
@@ -249,9 +254,8 @@ class SearchIndex:
         self._contrast_table = contrasts.Table(self._contrast)
         self._doc_mask = np.zeros(len(doc_entry), dtype=bool)
         self._entry_mask = np.zeros(len(self.entries), dtype=bool)
-        kinds = sorted({k for ks in self._entry_kind for k in ks})
-        self._has_kind = {k: np.asarray([k in ks for ks in self._entry_kind]) for k in kinds}
-        self._any_kind = np.asarray([bool(ks) for ks in self._entry_kind], dtype=bool)
+        self._has_kind = {k: np.asarray([e == k for e in self._entry_kind]) for k in KIND_ORDER}
+        self._any_kind = np.asarray([e is not None for e in self._entry_kind], dtype=bool)
         # Words named in an entry's own wordings (not only its answer): who explains what.
         self._entry_words = [{t for t, f in terms.items() if f == 1.0} for terms in entry_terms]
 

@@ -141,7 +141,7 @@ def test_kinds_of_organisation_are_recognised(text: str, kinds: set[str]) -> Non
 def test_entry_about_another_kind_of_organisation_loses(real_kb: KnowledgeStore) -> None:
     """ "hop tac xa" differs from "to hop tac" by one common word; the kind decides."""
     index = real_kb.index
-    assert index._entry_kind[index.entries.index(real_kb.get("tht.definition"))] == {"tht"}
+    assert index._entry_kind[index.entries.index(real_kb.get("tht.definition"))] == "tht"
     htx = index.search("hop tac xa co phai la phap nhan khong")
     tht = index.search("to hop tac co phai la phap nhan khong")
     assert htx.best and htx.best.entry.id == "htx.definition"
