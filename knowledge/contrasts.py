@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.normalize import tokenize
+from knowledge.normalize import fold, tokenize
 
 CONTRAST_PENALTY = 0.5
 MISSING_PENALTY = 0.15
@@ -55,7 +55,7 @@ GROUPS: tuple[Group, ...] = (
             "reorganise": ("chia tách", "tách hợp tác xã", "chia hợp tác xã", "tổ chức lại",
                            "sáp nhập hai", "sáp nhập các hợp tác xã", "sáp nhập hợp tác xã",
                            "hợp nhất hai", "hợp nhất các hợp tác xã", "hợp nhất hợp tác xã"),
-            "convert": ("chuyển đổi", "chuyển thành", "chuyển tổ hợp tác", "chuyển từ tổ hợp tác"),
+            "convert": ("chuyển đổi -số", "chuyển thành", "chuyển tổ hợp tác", "chuyển từ tổ hợp tác"),
         },
         central=("dissolve", "bankrupt", "suspend", "reorganise", "convert"),
     ),
@@ -97,11 +97,21 @@ GROUPS: tuple[Group, ...] = (
         {
             "internal": ("cho thành viên vay", "vay nội bộ", "cho vay nội bộ", "vay của hợp tác xã",
                          "vay tiền của hợp tác xã", "vay vốn của hợp tác xã", "thành viên vay"),
-            "fund": ("quỹ hỗ trợ phát triển",),
+            "fund": ("quỹ hỗ trợ phát triển", "quỹ phát triển", "quỹ hợp tác xã", "vay quỹ",
+                     "quỹ của nhà nước", "quỹ nào"),
             "bank": ("ngân hàng", "tổ chức tín dụng"),
         },
         required=True,
         central=("internal",),
+    ),
+    Group(
+        "notices",
+        {
+            "on": ("bật thông báo", "bật lại", "nhận lại", "mở lại thông báo", "batthongbao",
+                   "muốn nhận tin", "đăng ký nhận", "gửi thông báo cho tôi", "không thấy thông báo"),
+            "off": ("tắt thông báo", "tắt tin", "ngừng nhận", "dừng nhận", "chặn tin", "tatthongbao",
+                    "không muốn nhận", "hủy nhận", "bớt thông báo", "tắt"),
+        },
     ),
     Group(
         "events",
@@ -122,7 +132,8 @@ class _Compiled:
     pattern: re.Pattern[str]
 
 
-# "…" in a phrase: up to this many words between its parts ("góp … tối đa").
+# "…" in a phrase: up to this many words between its parts ("góp … tối đa"); a last word
+# with "-": the phrase must not go on with it ("chuyển đổi -số": not "chuyển đổi số").
 GAP_WORDS = 6
 
 
@@ -131,9 +142,11 @@ def _compile(groups: Sequence[Group]) -> list[_Compiled]:
     for gi, group in enumerate(groups):
         for ti, phrases in enumerate(group.terms.values()):
             for phrase in phrases:
+                phrase, _, unless = phrase.partition(" -")
                 parts = [" ".join(t.folded for t in tokenize(part)) for part in phrase.split("…")]
                 gap = rf"(?: \S+){{0,{GAP_WORDS}}} "
-                pattern = re.compile(rf"(?:^| ){gap.join(map(re.escape, parts))}(?: |$)")
+                tail = f"(?! {re.escape(fold(unless))}(?: |$))" if unless else ""
+                pattern = re.compile(rf"(?:^| ){gap.join(map(re.escape, parts))}{tail}(?: |$)")
                 out.append(_Compiled(gi, ti, parts[0].split()[0], pattern))
     return out
 
@@ -191,16 +204,19 @@ class Table:
             group = GROUPS[gi]
             want = {t for g, t in asked if g == gi}
             central = {list(group.terms).index(name) for name in group.central}
-            has_any = self._zero > 0
-            has_want = self._zero > 0
+            has_any = self._zero > 0  # names a term of the group
+            about_want = self._zero > 0  # is about an asked term
+            about_other = self._zero > 0  # is about a term not asked
             for t in range(len(group.terms)):
                 share = self._share.get((gi, t))
                 if share is None:
                     continue
                 has_any = has_any | (share > 0)
                 if t in want:
-                    has_want = has_want | (share > 0)
-            contrast = has_any & ~has_want
+                    about_want = about_want | (share >= ABOUT_SHARE)
+                else:
+                    about_other = about_other | (share >= ABOUT_SHARE)
+            contrast = about_other & ~about_want
             for t in want & central:
                 share = self._share.get((gi, t), self._zero)
                 contrast |= share < ABOUT_SHARE

@@ -70,7 +70,7 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dn", ("doanh", "nghiep")),
     ("dn", ("cong", "ti")),  # "công ty": y is folded to i
 )
-KIND_PENALTY = 0.1
+KIND_PENALTY = 0.2
 KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
 KIND_ORDER = ("lhhtx", "tht", "htx", "dn")  # most specific first
 
