@@ -162,6 +162,11 @@ async def test_an_english_member_gets_the_english_answer(app: App) -> None:
     assert "Sources: Luật Hợp tác xã số 17/2023/QH15" in answer
     answer = await member.say("thanh lap htx can may thanh vien")
     assert "at least 05 official members" in answer
+    topic = (await member.send(action="topic:founding")).replies[0]
+    labels = [b.label for b in topic.flat_buttons()]
+    assert "Minimum number of members of a cooperative" in labels
+    shown = (await member.send(action="kb:htx.min_members")).replies[0].text
+    assert "at least 05 official members" in shown
     vietnamese = await Chat(app, "binh").say("thanh lap htx can may thanh vien")
     assert "ít nhất 05 thành viên" in vietnamese and "Nguồn:" in vietnamese
 
