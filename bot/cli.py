@@ -252,13 +252,42 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     translator = _translator(settings, args.locale)
     for q in questions:
         record = answer_record(store, q, args.locale)
+        events = _events_answer(settings, store, translator, record)
         if args.json:
+            if events is not None:
+                record["events"] = events
             print(json.dumps(record, ensure_ascii=False))
         else:
-            print(_as_chat(store, translator, record))
+            print(events[0] if events else _as_chat(store, translator, record))
             if len(questions) > 1:
                 print()
     return 0
+
+
+def _events_answer(settings: Settings, store, t, record) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """As in chat, a question about when or which fairs is answered from the events table:
+    the text of the answer (one item) or ``[]`` when no event fits; ``None`` when the
+    question is not one for the events table or the database cannot be read."""
+    from datetime import UTC, datetime
+
+    from handlers.event_answers import answered_by_events, events_for, events_text, is_event_entry
+
+    entry = store.get(record["entry_id"]) if record["matched"] else None
+    if entry is None or not all(
+        is_event_entry(store.get(c["entry_id"])) for c in record["choices"]
+    ):
+        return None
+    if not answered_by_events(record["question"], entry):
+        return None
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await events_for(session, record["question"], datetime.now(UTC), t.tz)
+
+    try:
+        events = _with_session(settings, work)
+    except Exception:
+        return None
+    return [events_text(t, events)] if events else []
 
 
 def _translator(settings: Settings, locale: str):  # type: ignore[no-untyped-def]

@@ -11,10 +11,14 @@ is in its title, place, tags or description; a year must be the year it starts.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.events import reminder_of, upcoming
 from db.models import Event
+from ground.i18n import Translator
 from ground.messages import Button, Reply
 from handlers.context import Context
 from handlers.events import event_card, remind_button
@@ -74,21 +78,42 @@ def fitting_events(question: str, events: list[Event], tz: ZoneInfo) -> list[Eve
 
 
 def asks_when(question: str) -> bool:
-    text = " " + fold(" ".join(t.folded for t in tokenize(question))) + " "
+    """Whether the question asks when or which (a year named counts: "hội chợ 2026")."""
+    folded = [t.folded for t in tokenize(question)]
+    if any(w.isdigit() and 2000 <= int(w) <= 2100 for w in folded):
+        return True
+    text = " " + fold(" ".join(folded)) + " "
     return any(f" {w} " in text for w in _WHEN)
+
+
+def answered_by_events(question: str, entry: Entry) -> bool:
+    """Whether the events table, not ``entry``, should answer ``question``."""
+    if not is_event_entry(entry) or entry.id in NOT_ABOUT_DATES:
+        return False
+    return entry.id == EVENTS_ENTRY or asks_when(question)
+
+
+async def events_for(
+    session: AsyncSession, question: str, now: datetime, tz: ZoneInfo
+) -> list[Event]:
+    """The upcoming events that fit ``question``, soonest first."""
+    return fitting_events(question, await upcoming(session, now, tz), tz)[:MAX_EVENTS]
+
+
+def events_text(t: Translator, events: list[Event]) -> str:
+    cards = "\n\n".join(event_card(t, e) for e in events)
+    return t.t("Sự kiện sắp tới:") + "\n\n" + cards
 
 
 async def event_answer(ctx: Context, question: str, entry: Entry) -> Reply | None:
     """Upcoming events that answer ``question``; ``None`` when the entry should answer."""
-    if entry.id in NOT_ABOUT_DATES or (entry.id != EVENTS_ENTRY and not asks_when(question)):
+    if not answered_by_events(question, entry):
         return None
-    events = await upcoming(ctx.session, ctx.clock(), ctx.translator.tz)
-    events = fitting_events(question, events, ctx.translator.tz)[:MAX_EVENTS]
+    events = await events_for(ctx.session, question, ctx.clock(), ctx.translator.tz)
     if not events:
         return None
     t = ctx.translator
-    cards = "\n\n".join(event_card(t, e) for e in events)
-    text = ctx.t("Sự kiện sắp tới:") + "\n\n" + cards
+    text = events_text(t, events)
     buttons: list[tuple[Button, ...]] = []
     if len(events) == 1:
         reminded = await reminder_of(ctx.session, events[0].id, ctx.member.id) is not None

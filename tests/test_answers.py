@@ -241,3 +241,24 @@ def test_eval_takes_an_english_set_and_reports_wrong_answers(
     )
     out = capsys.readouterr().out
     assert "1/1 correct" in out and "0 wrong (wrong share 0.000)" in out
+
+
+def test_ask_answers_fair_questions_from_the_events_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(monkeypatch, tmp_path, "ask", "tuần lễ OCOP năm nay") == 0
+    assert "chưa có trong trợ lý" in capsys.readouterr().out  # no event known yet
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "Tên sự kiện,Bắt đầu,Địa điểm,Thẻ\n"
+        'Tuần lễ OCOP Lào Cai 2099,20/12/2099 08:00,Quảng trường Lào Cai,"ocop, hội chợ"\n',
+        encoding="utf-8",
+    )
+    assert _cli(monkeypatch, tmp_path, "import", "events", str(events)) == 0
+    capsys.readouterr()
+    assert _cli(monkeypatch, tmp_path, "ask", "tuần lễ OCOP năm 2099") == 0
+    out = capsys.readouterr().out
+    assert "Tuần lễ OCOP Lào Cai 2099" in out and "20/12/2099, 08:00" in out
+    assert _cli(monkeypatch, tmp_path, "ask", "--json", "hội chợ lào cai khi nào") == 0
+    record = json.loads(capsys.readouterr().out)
+    assert "Tuần lễ OCOP Lào Cai 2099" in record["events"][0]
