@@ -11,11 +11,15 @@ one with rapidfuzz, and every document that shares a word is scored by
 * a small penalty when the member typed accents and the accented reading differs.
 
 The best document gives the entry's score; how much of the question the entry as a whole
-covers (its questions, title and tags, and, at half weight, its answer) adds to it. An entry
-about another kind of organisation than the question names (a cooperative group when the
-member asked about a cooperative) loses :data:`KIND_PENALTY`. Below
-:attr:`SearchIndex.threshold` the question is not answered; two entries closer than
-:attr:`SearchIndex.margin` make it ambiguous.
+covers (its questions, title and tags, and, at half weight, its answer) adds to it. Then the
+answers to *other* questions lose: an entry about another kind of organisation than the
+question names (:data:`KIND_PENALTY`), about an opposite or sibling act
+(:mod:`knowledge.contrasts`), or about Lào Cai when the question names another province
+(:data:`PLACE_PENALTY`). Typed accents are evidence: where the member's accented word is a
+word of the base, the same letters with other accents are another word
+(:data:`OTHER_WORD_FACTOR`). Below :attr:`SearchIndex.threshold` the question is not
+answered; two entries closer than :attr:`SearchIndex.margin` make it ambiguous when the
+runner-up explains a part of the question the best does not.
 
 Postings are numpy arrays, so a question costs a few vector operations over the documents
 that share its words, not a Python loop over them.

@@ -262,3 +262,13 @@ def test_ask_answers_fair_questions_from_the_events_table(
     assert _cli(monkeypatch, tmp_path, "ask", "--json", "hội chợ lào cai khi nào") == 0
     record = json.loads(capsys.readouterr().out)
     assert "Tuần lễ OCOP Lào Cai 2099" in record["events"][0]
+
+
+def test_english_question_set(real_kb: KnowledgeStore) -> None:
+    """The English set covers the entries that have English so far (three); it grows with
+    the English content. No English question may get another entry's answer."""
+    from knowledge.evaluate import evaluate, load_cases
+
+    report = evaluate(real_kb, load_cases(Path(__file__).parent / "data" / "qa_set_en.jsonl"))
+    assert report.wrong == 0, report.render()
+    assert report.accuracy >= 0.85 and report.rejection == 1.0, report.render()
