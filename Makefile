@@ -21,7 +21,7 @@ chat: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/coopbot kb check --missing-english warn
+	$(BIN)/coopbot kb check
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

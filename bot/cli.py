@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     kb_check.add_argument(
         "--missing-english",
         choices=("error", "warn"),
-        default="error",
-        help="an entry without an 'en:' block is a problem (error, the default) or a warning",
+        help="an entry without an 'en:' block is a problem (error) or a warning (warn, the "
+        "default until every entry has its English)",
     )
     exp = kb_sub.add_parser("export", help="print every entry")
     exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
@@ -355,7 +355,10 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
 
     path = settings.knowledge_dir or DATA_DIR
     if args.kb_command == "check":
-        problems, summary, warnings = check_all(path, english=args.missing_english)
+        from knowledge.check import MISSING_ENGLISH_DEFAULT
+
+        english = args.missing_english or MISSING_ENGLISH_DEFAULT
+        problems, summary, warnings = check_all(path, english=english)
         for p in problems:
             print(p)
         for p in warnings:

@@ -1,8 +1,8 @@
 """``coopbot kb check``: validate the knowledge base and the forms (knowledge/forms).
 
 Every entry must have an English ``en:`` block (title, answer, questions) for members who
-chose English. While the English content is being written, ``--missing-english warn`` reports
-the missing blocks as warnings instead of problems.
+chose English. While the English content is being written, a missing block is reported as a
+warning (:data:`MISSING_ENGLISH_DEFAULT`); ``--missing-english error`` makes it a problem.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from knowledge.entries import Entry
 from knowledge.forms import FORMS_DIR, check_forms
 
 MISSING_ENGLISH = "no English: add an 'en:' block with title, answer and questions"
+# While the English content is being written, a missing block is a warning by default; switch
+# this to "error" once every entry has its English (``--missing-english`` overrides it).
+MISSING_ENGLISH_DEFAULT = "warn"
 
 
 def missing_english(entries: Iterable[Entry]) -> list[Problem]:
@@ -22,7 +25,7 @@ def missing_english(entries: Iterable[Entry]) -> list[Problem]:
 
 
 def check_all(
-    path: Path, forms: Path = FORMS_DIR, english: str = "error"
+    path: Path, forms: Path = FORMS_DIR, english: str = MISSING_ENGLISH_DEFAULT
 ) -> tuple[list[Problem], str, list[Problem]]:
     """(problems, summary, warnings). ``english="warn"`` makes a missing English block a
     warning instead of a problem."""

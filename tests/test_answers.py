@@ -112,7 +112,7 @@ def test_english_questions_find_the_same_entry(real_kb: KnowledgeStore) -> None:
 
 def test_kb_check_reports_entries_without_english(tmp_path: Path) -> None:
     data = Path(__file__).parent / "fixtures" / "kb"
-    problems, summary, warnings = check_all(data)
+    problems, summary, warnings = check_all(data, english="error")
     assert any("no English" in str(p) for p in problems) and "problems" in summary
     problems, summary, warnings = check_all(data, english="warn")
     assert not problems and warnings and "warnings" in summary
@@ -272,3 +272,12 @@ def test_english_question_set(real_kb: KnowledgeStore) -> None:
     report = evaluate(real_kb, load_cases(Path(__file__).parent / "data" / "qa_set_en.jsonl"))
     assert report.wrong == 0, report.render()
     assert report.accuracy >= 0.85 and report.rejection == 1.0, report.render()
+
+
+def test_kb_check_flag_makes_missing_english_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(monkeypatch, tmp_path, "kb", "check") == 0
+    assert "warning:" in capsys.readouterr().out
+    assert _cli(monkeypatch, tmp_path, "kb", "check", "--missing-english", "error") == 1
+    assert "no English" in capsys.readouterr().out
