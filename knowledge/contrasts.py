@@ -38,8 +38,8 @@ class Group:
     terms: dict[str, tuple[str, ...]]  # term name → phrases (Vietnamese)
     required: bool = False
     # Acts a member must never get a near answer for (dissolving, leaving, getting money
-    # back): only an entry about the act itself may answer, one naming it in passing loses
-    # CONTRAST_PENALTY.
+    # back): only an entry about the act itself (or about another act the question names)
+    # may answer; one naming it in passing loses CONTRAST_PENALTY.
     central: tuple[str, ...] = ()
 
 
@@ -207,7 +207,6 @@ class Table:
         for gi in {g for g, _t in asked}:
             group = GROUPS[gi]
             want = {t for g, t in asked if g == gi}
-            central = {list(group.terms).index(name) for name in group.central}
             has_any = self._zero > 0  # names a term of the group
             about_want = self._zero > 0  # is about an asked term
             about_other = self._zero > 0  # is about a term not asked
@@ -221,10 +220,15 @@ class Table:
                 else:
                     about_other = about_other | (share >= ABOUT_SHARE)
             contrast = about_other & ~about_want
-            for t in want & central:
-                share = self._share.get((gi, t), self._zero)
-                contrast |= share < ABOUT_SHARE
             total += np.where(contrast, CONTRAST_PENALTY, 0.0)
             if group.required:
                 total += np.where(~has_any & ~contrast, MISSING_PENALTY, 0.0)
+        # The acts where a near answer hurts most: only an entry about one of the asked ones
+        # may answer ("ra khỏi HTX có được trả lại vốn không" names two; either entry fits).
+        central = [(g, t) for g, t in asked if list(GROUPS[g].terms)[t] in GROUPS[g].central]
+        if central:
+            about = self._zero > 0
+            for key in central:
+                about = about | (self._share.get(key, self._zero) >= ABOUT_SHARE)
+            total += np.where(about, 0.0, CONTRAST_PENALTY)
         return total
