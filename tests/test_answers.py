@@ -199,14 +199,15 @@ def test_ask_shows_the_choices_the_chat_would_offer(
 def test_ask_prints_the_question_back_when_ambiguous(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot import cli
+    from bot import cli_ask as cli
+    from ground.settings import load_settings
 
     record = {
         "matched": True, "ambiguous": True, "entry_id": "htx.min_members",
         "choices": [{"title": "A"}, {"title": "B"}], "alternatives": [],
     }  # fmt: skip
     kb = KnowledgeStore()
-    text = cli._as_chat(kb, cli._translator(cli.load_settings(), "vi"), record)
+    text = cli._as_chat(kb, cli._translator(load_settings(), "vi"), record)
     assert text.splitlines()[0] == "Anh/chị muốn hỏi về ý nào?"
     assert "1. A" in text and "3. Không phải các ý trên" in text
 
