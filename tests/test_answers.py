@@ -74,6 +74,15 @@ def test_contrast_table_reads_the_asked_act() -> None:
     # Dissolving is named only in passing (one wording in twenty): not an entry about it.
     assert penalty({dissolve}, {found: 0.9, dissolve: 0.05}) > 0
     assert penalty({found}, {}) == 0  # founding words are not required
+    # Words with other meanings do not name an act.
+    for text in ("chuyển đổi số cho htx", "chuyển đổi mục đích sử dụng đất",
+                 "vừa mất giấy chứng nhận htx", "hội nghị thành lập htx"):  # fmt: skip
+        assert all(GROUPS[g].name != "lifecycle" or t == terms.index("found")
+                   for g, t in named(text)), text  # fmt: skip
+    assert not named("vừa mất giấy chứng nhận htx")
+    assert named("Bố em là thành viên HTX vừa mất, vốn góp xử lý sao") == {
+        (names["capital"][0], names["capital"][1].index("inherit"))
+    }
 
 
 @pytest.mark.parametrize(
