@@ -19,6 +19,7 @@ from ground.messages import Button, Reply, rows
 from handlers.context import Context
 from handlers.event_answers import event_answer, is_event_entry
 from handlers.router import Router
+from handlers.tickets import open_ticket
 from knowledge.base import Entry
 from knowledge.normalize import fold, has_diacritics
 from knowledge.search import SearchResult
@@ -110,7 +111,7 @@ async def answer_question(ctx: Context, text: str) -> Reply:
     if result.matched and result.ambiguous:
         options = choice_entries(result)
         buttons = [Button(e.title_in(locale), f"kb:{e.id}") for e in options]
-        buttons.append(Button(ctx.t("Không phải các ý trên"), "contact:"))
+        buttons.append(Button(ctx.t("Không phải các ý trên"), f"kb-none:{question_id}"))
         return Reply(ctx.t("Anh/chị muốn hỏi về ý nào?"), rows(*buttons))
     return not_known_reply(ctx, result.hits)
 
@@ -142,6 +143,16 @@ def register(router: Router) -> None:
             return Reply(ctx.t("Mục này không còn trong cơ sở tri thức. Gõ /menu để xem chủ đề."))
         question_id = await log_question(ctx, entry.title, entry.id, 1.0, True)
         return answer_reply(ctx, entry, question_id)
+
+    @router.action("kb-none")
+    async def none_of_these(ctx: Context, qid: str) -> Reply:
+        """None of the offered topics: the question goes to staff as the member asked it,
+        and counts as unanswered for /chuahoi."""
+        question = await ctx.session.get(Question, int(qid)) if qid.isdigit() else None
+        if question is None or question.member_id != ctx.member.id:
+            return Reply(ctx.t("Không tìm thấy câu hỏi này."))
+        question.matched = False
+        return await open_ticket(ctx, question.text)
 
     @router.action("fb")
     async def feedback(ctx: Context, arg: str) -> Reply:

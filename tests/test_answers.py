@@ -163,6 +163,28 @@ async def test_fair_questions_are_answered_from_the_events_table(app: App) -> No
     assert "Sự kiện sắp tới" not in await farmer.say("đăng ký gian hàng hội chợ cho htx")
 
 
+async def test_none_of_these_passes_on_the_question_just_asked(app: App) -> None:
+    from sqlalchemy import select
+
+    from db.models import Question, Ticket
+
+    member = Chat(app, "hoa")
+    out = await member.send("hồ sơ")  # one word: two close entries are two questions
+    reply = out.replies[0]
+    assert reply.text == "Anh/chị muốn hỏi về ý nào?"
+    none = [b for b in reply.flat_buttons() if b.label == "Không phải các ý trên"]
+    assert none and none[0].action.startswith("kb-none:")
+    assert "Anh/chị nhắn câu hỏi" not in (await member.send(action=none[0].action)).replies[0].text
+    async with app.conversation.sessions() as s:
+        (ticket,) = (await s.execute(select(Ticket))).scalars()
+        assert ticket.question == "hồ sơ"
+        asked = (await s.execute(select(Question).where(Question.text == "hồ sơ"))).scalar_one()
+        assert asked.matched is False  # shown to staff in /chuahoi
+    # Someone else's question cannot be sent on.
+    other = await Chat(app, "lan").send(action=none[0].action)
+    assert "Không tìm thấy" in other.replies[0].text
+
+
 async def test_an_english_member_gets_the_english_answer(app: App) -> None:
     member = Chat(app, "anna")
     await member.say("/ngonngu en")
