@@ -75,7 +75,7 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dn", ("cong", "ti")),  # "công ty": y is folded to i
 )
 KIND_PENALTY = 0.2
-SHORT_QUESTION = 2  # content words; a question this short is ambiguous when two entries are close
+SHORT_QUESTION = 2  # words; a question this short is ambiguous when two entries are close
 KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
 KIND_ORDER = ("lhhtx", "tht", "htx", "dn")  # most specific first
 
@@ -458,8 +458,7 @@ class SearchIndex:
         ask the member which one they meant. A question of one or two words ("đăng ký")
         says too little to tell: two close entries are two questions.
         """
-        content = [w for w in terms if w not in self._filler]
-        if len(content) <= SHORT_QUESTION:
+        if len(terms) <= SHORT_QUESTION:
             return True
         mine, theirs = self._entry_words[best], self._entry_words[second]
-        return any(w in theirs and w not in mine for w in content)
+        return any(w in theirs and w not in mine and w not in self._filler for w in terms)
