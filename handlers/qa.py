@@ -151,6 +151,8 @@ def register(router: Router) -> None:
         question = await ctx.session.get(Question, int(qid)) if qid.isdigit() else None
         if question is None or question.member_id != ctx.member.id:
             return Reply(ctx.t("Không tìm thấy câu hỏi này."))
+        if not question.matched:  # pressed before: the ticket is open already
+            return Reply(ctx.t("Câu hỏi này đã được chuyển cho cán bộ."))
         question.matched = False
         return await open_ticket(ctx, question.text)
 

@@ -180,6 +180,8 @@ async def test_none_of_these_passes_on_the_question_just_asked(app: App) -> None
         assert ticket.question == "hồ sơ"
         asked = (await s.execute(select(Question).where(Question.text == "hồ sơ"))).scalar_one()
         assert asked.matched is False  # shown to staff in /chuahoi
+    again = await member.send(action=none[0].action)
+    assert "đã được chuyển" in again.replies[0].text  # no second ticket
     # Someone else's question cannot be sent on.
     other = await Chat(app, "lan").send(action=none[0].action)
     assert "Không tìm thấy" in other.replies[0].text
