@@ -46,7 +46,13 @@ _GENERIC = frozenset(
     when is the are fair fairs event events trade upcoming next this year which what any
     there in of for week show exhibition""".split()
 )
-_KINDS = ("hoi cho", "trien lam", "tap huan", "hoi nghi", "tuan le", "fair", "training")
+# Kinds of event, each a few folded names: a question about fairs is not answered with a
+# training course.
+_KINDS = (
+    ("hoi cho", "trien lam", "tuan le", "fair", "exhibition"),
+    ("tap huan", "lop hoc", "dao tao", "training", "course"),
+    ("hoi nghi", "hoi thao", "conference", "workshop"),
+)
 
 
 def is_event_entry(entry: Entry) -> bool:
@@ -65,16 +71,17 @@ def fitting_events(question: str, events: list[Event], tz: ZoneInfo) -> list[Eve
     specific = [w for w in folded if w not in _GENERIC]
     years = [w for w in specific if w.isdigit() and 2000 <= int(w) <= 2100]
     words = [w for w in specific if w not in years]
-    kinds = [k for k in _KINDS if f" {k} " in text]
+    kinds = [names for names in _KINDS if any(f" {k} " in text for k in names)]
     found = []
     for event in events:
         body = _event_text(event)
         if years and str(event.starts_at.astimezone(tz).year) not in years:
             continue
+        if kinds and not any(f" {k} " in body for names in kinds for k in names):
+            continue
         if all(f" {w} " in body for w in words):
             found.append(event)
-    of_kind = [e for e in found if any(f" {k} " in _event_text(e) for k in kinds)]
-    return of_kind or found
+    return found
 
 
 def asks_when(question: str) -> bool:
