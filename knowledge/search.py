@@ -204,8 +204,8 @@ class SearchIndex:
         entry_terms: list[dict[str, float]] = []
         syllables: set[str] = set()
         self._entry_kind: list[str | None] = []
-        self._contrast: list[dict[tuple[int, int], float]] = []
-        self._entry_toned: list[set[str]] = []
+        contrast_terms: list[dict[tuple[int, int], float]] = []
+        entry_toned: dict[str, list[int]] = defaultdict(list)  # accented word → entries
         local: list[bool] = []
         for ei, entry in enumerate(self.entries):
             terms: dict[str, float] = {}
@@ -244,19 +244,16 @@ class SearchIndex:
             for t in answer:
                 terms.setdefault(t.folded, self.answer_factor)
             entry_terms.append(terms)
-            self._contrast.append(contrasts.entry_terms(wordings, wordings[len(questions)]))
-            self._entry_toned.append(toned_words | {t.toned for t in answer if t.toned})
+            contrast_terms.append(contrasts.entry_terms(wordings, wordings[len(questions)]))
+            for w in toned_words | {t.toned for t in answer if t.toned}:
+                entry_toned[w].append(ei)
             local.append(
                 any(HOME_PROVINCE in " ".join(w) for w in wordings)
                 or HOME_PROVINCE in " ".join(t.folded for t in answer)
             )
         self._local = np.asarray(local, dtype=bool)
-        entry_toned: dict[str, list[int]] = defaultdict(list)
-        for ei, words in enumerate(self._entry_toned):
-            for w in words:
-                entry_toned[w].append(ei)
         self._entry_toned_post = _arrays(entry_toned)
-        self._contrast_table = contrasts.Table(self._contrast)
+        self._contrast_table = contrasts.Table(contrast_terms)
         self._doc_mask = np.zeros(len(doc_entry), dtype=bool)
         self._entry_mask = np.zeros(len(self.entries), dtype=bool)
         self._has_kind = {k: np.asarray([e == k for e in self._entry_kind]) for k in KIND_ORDER}
