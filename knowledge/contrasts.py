@@ -94,7 +94,8 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "insurance",
         {
-            "social": ("bảo hiểm xã hội", "bảo hiểm y tế", "bảo hiểm thất nghiệp"),
+            "social": ("bảo hiểm xã hội", "bảo hiểm y tế", "bảo hiểm thất nghiệp", "đóng bảo hiểm",
+                       "bảo hiểm cho người lao động"),
             "farm": ("bảo hiểm nông nghiệp", "bảo hiểm cây trồng", "bảo hiểm vật nuôi",
                      "bảo hiểm rủi ro"),
         },
@@ -122,6 +123,15 @@ GROUPS: tuple[Group, ...] = (
                     "hủy đăng ký nhận"),
         },
         required=True,
+    ),
+    Group(
+        "ask",  # why or must, against how: the rule behind a duty is not how to do it
+        {
+            "must": ("tại sao", "vì sao", "sao … lại", "bắt buộc", "bị phạt", "xử phạt",
+                     "trái luật", "vi phạm", "nghĩa vụ", "theo luật", "luật có"),
+            "how": ("làm thế nào", "làm sao", "cách", "lệnh gì", "bằng lệnh", "gõ lệnh",
+                    "ra sao", "thế nào"),
+        },
     ),
     Group(
         "events",
