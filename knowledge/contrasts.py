@@ -134,6 +134,30 @@ GROUPS: tuple[Group, ...] = (
         },
     ),
     Group(
+        "person",  # reaching staff, against asking who the assistant is
+        {
+            "reach": ("hỏi người thật", "muốn nói chuyện với người thật", "nói chuyện với cán bộ",
+                      "gặp cán bộ", "chuyển cho người",
+                      "cán bộ thật", "người thật trả lời", "nhắn cán bộ", "hỏi cán bộ",
+                      "gặp người thật", "nối máy", "liên hệ cán bộ", "cán bộ nào đang trực"),
+            "who": ("bạn là ai", "em là ai", "là người thật", "người hay máy", "người hay là máy",
+                    "là máy", "là robot", "là bot", "chatbot hay", "ai đang trả lời",
+                    "ai làm ra", "bạn tên", "tên em", "trợ lý ảo", "người hay với máy",
+                    "hay với máy"),
+        },
+    ),
+    Group(
+        "text",  # where to read a document, against what it says
+        {
+            "find": ("tải về", "tải … ở đâu", "xin file", "toàn văn", "bản pdf", "công báo",
+                     "đọc ở đâu", "xem ở đâu",
+                     "tìm ở đâu", "đăng ở đâu", "tra cứu", "xin bản", "đọc … ở đâu",
+                     "xem … ở đâu", "tìm … trên mạng"),
+            "what": ("nói về gì", "nói gì", "nội dung", "hỗ trợ gì", "quy định gì", "gồm những gì",
+                     "là gì", "những khoản nào", "mức hỗ trợ"),
+        },
+    ),
+    Group(
         "events",
         {
             "fair": ("hội chợ", "triển lãm", "sự kiện", "tuần lễ", "gian hàng", "xúc tiến thương mại"),
