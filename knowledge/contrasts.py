@@ -181,7 +181,7 @@ class _Compiled:
 
 # "…" in a phrase: up to this many words between its parts ("góp … tối đa"); a last word
 # with "-": the phrase must not go on with it ("chuyển đổi -số": not "chuyển đổi số").
-GAP_WORDS = 6
+GAP_WORDS = 8
 
 
 def _compile(groups: Sequence[Group]) -> list[_Compiled]:
