@@ -19,7 +19,7 @@ import yaml
 from rapidfuzz import fuzz
 
 from knowledge.entries import Entry, Problem, Topic
-from knowledge.normalize import tokenize
+from knowledge.normalize import has_diacritics, tokenize
 from knowledge.search import SearchIndex, SearchResult
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -299,18 +299,20 @@ class KnowledgeStore:
         return self.entries.get(entry_id)
 
     def search(self, question: str, locale: str = "vi") -> SearchResult:
-        """Answer in the member's language: a member who chose English is searched in the
-        English wordings first, then in the Vietnamese ones (they may still type Vietnamese)."""
-        if locale != "en":
+        """Answer in the member's language. A member who chose English may still type
+        Vietnamese: the question is searched in the wordings of the language it is written
+        in (Vietnamese when it has Vietnamese accents or more of its words are Vietnamese)."""
+        if locale != "en" or self.written_in_vietnamese(question):
             return self.index.search(question)
-        english = self.en_index.search(question)
-        if english.matched:
-            return english
-        vietnamese = self.index.search(question)
-        if vietnamese.matched:
-            return vietnamese
-        best = max((english, vietnamese), key=lambda r: r.best.score if r.best else 0.0)
-        return best
+        return self.en_index.search(question)
+
+    def written_in_vietnamese(self, question: str) -> bool:
+        if has_diacritics(question):
+            return True
+        words = [t.folded for t in tokenize(question)]
+        vi = sum(self.index.knows(w) for w in words)
+        en = sum(self.en_index.knows(w) for w in words)
+        return vi > en
 
 
 def _indexes(entries: list[Entry]) -> tuple[SearchIndex, SearchIndex]:

@@ -291,6 +291,10 @@ class SearchIndex:
         self._frequency = {w: len(p) for w, p in uni.items()}
         self.vocabulary = sorted(s for s in syllables if not s.isdigit() and len(s) >= 2)
 
+    def knows(self, folded: str) -> bool:
+        """Whether ``folded`` is a word of the indexed wordings."""
+        return folded in self._syllables
+
     # -- weights -----------------------------------------------------------------------------
     def weight(self, folded: str) -> float:
         idf = self.idf.get(folded, self.oov_idf)

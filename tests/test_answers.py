@@ -123,8 +123,16 @@ def test_english_questions_find_the_same_entry(real_kb: KnowledgeStore) -> None:
         "htx.min_members"
     )
     assert _answer(real_kb, "which papers to register a cooperative", "en") == "htx.dossier"
-    # A member who chose English may still type Vietnamese.
+    # A member who chose English may still type Vietnamese, with or without accents: it is
+    # searched in Vietnamese, with the contrasts (not the few English wordings there are).
     assert _answer(real_kb, "thanh lap htx can may nguoi", "en") == "htx.min_members"
+    assert _answer(real_kb, "htx là gì", "en") == "htx.definition"
+    assert _answer(real_kb, "thủ tục giải thể htx", "en") not in {
+        "htx.dossier",
+        "htx.founding_steps",
+    }
+    assert real_kb.written_in_vietnamese("ho so htx")
+    assert not real_kb.written_in_vietnamese("registration papers for an HTX")
     assert _answer(real_kb, "what is the price of gold today", "en") is None
 
 
