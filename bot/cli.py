@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__, cli_staff
+from bot.cli_ask import _ask, _eval
 from bot.cli_backup import backup_command, restore_command
 from bot.cli_reports import add_report_commands, export_reports, report_commands
 from ground.settings import Settings, SettingsError, load_settings
@@ -39,15 +40,36 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="the question (or use --file)")
     ask.add_argument("--file", type=Path, help="one question per line; '-' reads stdin")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument(
+        "--locale", choices=("vi", "en"), default="vi", help="the member's language (default vi)"
+    )
 
-    ev = sub.add_parser("eval", help="measure answers against a question set (JSONL)")
+    ev = sub.add_parser(
+        "eval",
+        help="measure answers against a question set (JSONL)",
+        description='Each line: {"q": question, "entry": id, list of ids or null} or '
+        '{"q": …, "expect": …}; optional "avoid" (ids that must never answer) and '
+        '"lang" (vi or en).',
+    )
     ev.add_argument("file", type=Path)
     ev.add_argument("--min-accuracy", type=float, default=0.0, help="e.g. 0.95")
     ev.add_argument("--min-rejection", type=float, default=0.0, help="e.g. 0.90")
+    ev.add_argument(
+        "--max-wrong", type=float, default=1.0, help="share answered wrongly, e.g. 0.03"
+    )
+    ev.add_argument(
+        "--locale", choices=("vi", "en"), default="vi", help="language of lines without 'lang'"
+    )
 
     kb = sub.add_parser("kb", help="knowledge-base commands")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
-    kb_sub.add_parser("check", help="validate the knowledge base")
+    kb_check = kb_sub.add_parser("check", help="validate the knowledge base")
+    kb_check.add_argument(
+        "--missing-english",
+        choices=("error", "warn"),
+        help="an entry without an 'en:' block is a problem (error) or a warning (warn, the "
+        "default until every entry has its English)",
+    )
     exp = kb_sub.add_parser("export", help="print every entry")
     exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
     kb_sub.add_parser("reload", help="validate, then make running assistants reload")
@@ -232,56 +254,20 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
-def _ask(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.answers import answer_record
-
-    if args.file is None and not args.question:
-        print("coopbot ask: give a question, or --file FILE", file=sys.stderr)
-        return 2
-    store = _kb_store(settings)
-    if args.file is not None:
-        fh = sys.stdin if str(args.file) == "-" else args.file.open(encoding="utf-8-sig")
-        questions = [line.rstrip("\n") for line in fh]
-    else:
-        questions = [args.question]
-    for q in questions:
-        record = answer_record(store, q)
-        if args.json:
-            print(json.dumps(record, ensure_ascii=False))
-        elif record["matched"]:
-            print(record["answer"])
-        else:
-            print("(không tìm thấy câu trả lời chắc chắn)")
-            for alt in record["alternatives"]:
-                print(f"  ? {alt['title']} [{alt['entry_id']}] {alt['score']:.2f}")
-    return 0
-
-
-def _eval(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.evaluate import evaluate, load_cases
-
-    store = _kb_store(settings)
-    report = evaluate(store, load_cases(args.file))
-    print(report.render())
-    ok = report.accuracy >= args.min_accuracy and report.rejection >= args.min_rejection
-    if not ok:
-        print(
-            f"below the minimum: accuracy {report.accuracy:.3f} (min {args.min_accuracy}), "
-            f"rejection {report.rejection:.3f} (min {args.min_rejection})",
-            file=sys.stderr,
-        )
-    return 0 if ok else 1
-
-
 def _kb(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.base import DATA_DIR, load_dir
     from knowledge.check import check_all
 
     path = settings.knowledge_dir or DATA_DIR
     if args.kb_command == "check":
-        problems, summary = check_all(path)
+        from knowledge.check import MISSING_ENGLISH_DEFAULT
+
+        english = args.missing_english or MISSING_ENGLISH_DEFAULT
+        problems, summary, warnings = check_all(path, english=english)
         for p in problems:
             print(p)
+        for p in warnings:
+            print(f"warning: {p}")
         print(summary)
         return 1 if problems else 0
     if args.kb_command == "export":
@@ -291,7 +277,7 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
     if args.kb_command == "suggestions":
         return _kb_suggestions(settings, args)
     if args.kb_command == "reload":
-        problems, summary = check_all(path)
+        problems, summary, _warnings = check_all(path, english="warn")
         if problems:
             for p in problems:
                 print(p)

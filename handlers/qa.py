@@ -14,27 +14,41 @@ from rapidfuzz import fuzz
 from sqlalchemy import insert, or_, select
 
 from db.models import Question
-from ground.i18n import N_
+from ground.i18n import N_, Translator
 from ground.messages import Button, Reply, rows
 from handlers.context import Context
+from handlers.event_answers import event_answer, is_event_entry
 from handlers.law import cited_buttons, with_related_articles
 from handlers.router import Router
+from handlers.tickets import open_ticket
 from knowledge.base import Entry
 from knowledge.normalize import fold, has_diacritics
+from knowledge.search import SearchResult
 
 MAX_QUESTION_CHARS = 1000
 
 
-def entry_text(ctx: Context, entry: Entry) -> str:
+def render_entry(t: Translator, entry: Entry) -> str:
+    """An entry as the member reads it, in ``t``'s language: the English answer for a member
+    who chose English (when the entry has one); sources stay document names."""
+    answer = entry.answer_in(t.locale)
     if entry.id.startswith("chitchat."):
-        return entry.answer
+        return answer
     sources = "; ".join(entry.sources)
-    reviewed = ctx.translator.day(entry.reviewed)
-    parts = [entry.answer, "", ctx.t("Nguồn: {sources}", sources=sources)]
-    parts.append(ctx.t("Cập nhật: {date}", date=reviewed))
+    parts = [answer, "", t.t("Nguồn: {sources}", sources=sources)]
+    parts.append(t.t("Cập nhật: {date}", date=t.day(entry.reviewed)))
     if entry.certainty == "uncertain":
-        parts.append(ctx.t("Lưu ý: một phần thông tin trên chưa được xác nhận."))
+        parts.append(t.t("Lưu ý: một phần thông tin trên chưa được xác nhận."))
     return "\n".join(parts)
+
+
+def entry_text(ctx: Context, entry: Entry) -> str:
+    return render_entry(ctx.translator, entry)
+
+
+def choice_entries(result: SearchResult) -> list[Entry]:
+    """The entries offered when a question is ambiguous (the chat's "which one?")."""
+    return [h.entry for h in result.hits[:3] if h.entry.scope == "in"]
 
 
 def answer_reply(ctx: Context, entry: Entry, question_id: int | None) -> Reply:
@@ -44,9 +58,9 @@ def answer_reply(ctx: Context, entry: Entry, question_id: int | None) -> Reply:
         text += "\n\n" + ctx.t("Có hữu ích không?")
         buttons.append((Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:dn:{question_id}")))
     followups = [e for e in (ctx.kb.get(f) for f in entry.followups) if e and e.scope == "in"]
-    buttons.extend((Button(e.title, f"kb:{e.id}"),) for e in followups)
+    buttons.extend((Button(e.title_in(ctx.translator.locale), f"kb:{e.id}"),) for e in followups)
     buttons.extend(cited_buttons(ctx, entry))  # "📖 Điều 42": the articles it cites
-    if entry.id == "bot.events" or entry.id.startswith("event."):
+    if is_event_entry(entry):
         buttons.append((Button(ctx.t("Xem sự kiện sắp tới"), "ev:list"),))  # handlers/events.py
     return Reply(text, tuple(buttons))
 
@@ -77,18 +91,29 @@ async def answer_question(ctx: Context, text: str) -> Reply:
     if not text:
         return Reply(ctx.t("Anh/chị cứ gõ câu hỏi, ví dụ: “hồ sơ đăng ký HTX gồm gì?”"))
     text = text[:MAX_QUESTION_CHARS]
-    result = ctx.kb.index.search(text)
+    locale = ctx.translator.locale
+    result = ctx.kb.search(text, locale)
     best = result.best
     question_id = await log_question(
         ctx, text, best.entry.id if best and result.matched else None,
         best.score if best else 0.0, result.matched,
     )  # fmt: skip
+    if (
+        result.matched
+        and best
+        and is_event_entry(best.entry)
+        and (not result.ambiguous or all(map(is_event_entry, choice_entries(result))))
+    ):
+        # Trade events come from the events staff entered; the entry only where none is.
+        found = await event_answer(ctx, text, best.entry)
+        if found is not None:
+            return found
     if result.matched and best and not result.ambiguous:
         return answer_reply(ctx, best.entry, question_id)
     if result.matched and result.ambiguous:
-        options = [h.entry for h in result.hits[:3] if h.entry.scope == "in"]
-        buttons = [Button(e.title, f"kb:{e.id}") for e in options]
-        buttons.append(Button(ctx.t("Không phải các ý trên"), "contact:"))
+        options = choice_entries(result)
+        buttons = [Button(e.title_in(locale), f"kb:{e.id}") for e in options]
+        buttons.append(Button(ctx.t("Không phải các ý trên"), f"kb-none:{question_id}"))
         return Reply(ctx.t("Anh/chị muốn hỏi về ý nào?"), rows(*buttons))
     return with_related_articles(ctx, not_known_reply(ctx, result.hits), text, result.hits)
 
@@ -98,11 +123,12 @@ def not_known_reply(ctx: Context, hits: list) -> Reply:  # type: ignore[type-arg
         "Xin lỗi, tôi chưa có câu trả lời chắc chắn cho câu hỏi này, nên không muốn trả lời "
         "đoán. Tôi đã ghi lại câu hỏi để cán bộ Liên minh HTX xem xét."
     )
+    locale = ctx.translator.locale
     related = [h.entry for h in hits if h.entry.scope == "in" and h.score >= 0.3][:3]
     out_topic = hits[0].entry if hits and hits[0].entry.scope == "out" else None
     if out_topic and hits[0].score >= 0.5:
-        text = out_topic.answer
-    buttons = [Button(e.title, f"kb:{e.id}") for e in related]
+        text = out_topic.answer_in(locale)
+    buttons = [Button(e.title_in(locale), f"kb:{e.id}") for e in related]
     if related:
         text += "\n" + ctx.t("Có thể anh/chị quan tâm:")
     buttons.append(Button(ctx.t("Liên hệ cán bộ"), "contact:"))
@@ -119,6 +145,18 @@ def register(router: Router) -> None:
             return Reply(ctx.t("Mục này không còn trong cơ sở tri thức. Gõ /menu để xem chủ đề."))
         question_id = await log_question(ctx, entry.title, entry.id, 1.0, True)
         return answer_reply(ctx, entry, question_id)
+
+    @router.action("kb-none")
+    async def none_of_these(ctx: Context, qid: str) -> Reply:
+        """None of the offered topics: the question goes to staff as the member asked it,
+        and counts as unanswered for /chuahoi."""
+        question = await ctx.session.get(Question, int(qid)) if qid.isdigit() else None
+        if question is None or question.member_id != ctx.member.id:
+            return Reply(ctx.t("Không tìm thấy câu hỏi này."))
+        if not question.matched:  # pressed before: the ticket is open already
+            return Reply(ctx.t("Câu hỏi này đã được chuyển cho cán bộ."))
+        question.matched = False
+        return await open_ticket(ctx, question.text)
 
     @router.action("fb")
     async def feedback(ctx: Context, arg: str) -> Reply:

@@ -63,7 +63,7 @@ async def topic(ctx: Context, topic_id: str) -> Reply:
     for t in ctx.kb.menu:
         if t.id == topic_id:
             entries = [e for e in (ctx.kb.get(i) for i in t.entries) if e]
-            buttons = [Button(e.title, f"kb:{e.id}") for e in entries]
+            buttons = [Button(e.title_in(ctx.translator.locale), f"kb:{e.id}") for e in entries]
             buttons.append(Button(ctx.t("« Các chủ đề"), "menu:"))
             title = t.title.get(ctx.member.locale) or t.title["vi"]
             return Reply(ctx.t("{topic}: chọn một câu hỏi.", topic=title), rows(*buttons))

@@ -18,7 +18,9 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz
 
-from knowledge.normalize import tokenize
+from knowledge.entries import Entry, Problem, Topic
+from knowledge.normalize import has_diacritics, tokenize
+from knowledge.search import SearchIndex, SearchResult
 
 DATA_DIR = Path(__file__).parent / "data"
 MAX_ANSWER = 700
@@ -28,62 +30,6 @@ CERTAINTIES = ("verified", "uncertain")
 SCOPES = ("in", "out")
 
 log = logging.getLogger("coopbot.knowledge")
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    title: str
-    questions: tuple[str, ...]
-    answer: str
-    tags: tuple[str, ...]
-    sources: tuple[str, ...]
-    reviewed: date
-    certainty: str = "verified"
-    followups: tuple[str, ...] = ()
-    # "out": a known out-of-scope topic (e.g. founding a company); matching it means
-    # "not ours", and its answer says where to ask instead.
-    scope: str = "in"
-    file: str = ""
-    # English: {"title": str, "answer": str, "questions": tuple[str, ...]}; empty when missing.
-    en: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-
-    def export(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "questions": list(self.questions),
-            "answer": self.answer,
-            "tags": list(self.tags),
-            "sources": list(self.sources),
-            "reviewed": self.reviewed.isoformat(),
-            "certainty": self.certainty,
-            "followups": list(self.followups),
-            "scope": self.scope,
-            **(
-                {"en": {**self.en, "questions": list(self.en.get("questions", ()))}}
-                if self.en
-                else {}
-            ),
-        }
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str
-    title: dict[str, str]
-    entries: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    entry: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}" + (f" [{self.entry}]" if self.entry else "")
-        return f"{where}: {self.message}"
 
 
 class KnowledgeError(Exception):
@@ -317,15 +263,13 @@ class KnowledgeStore:
     """
 
     def __init__(self, path: Path = DATA_DIR) -> None:
-        from knowledge.search import SearchIndex
-
         self.path = path
         loaded = load_dir(path)
         if loaded.problems:
             raise KnowledgeError(loaded.problems)
         self.entries = {e.id: e for e in loaded.entries}
         self.menu = loaded.menu
-        self.index = SearchIndex(loaded.entries)
+        self.index, self.en_index = _indexes(loaded.entries)
         self._stamp = self._files_stamp()
 
     def _files_stamp(self) -> tuple[tuple[str, float, int], ...]:
@@ -333,17 +277,15 @@ class KnowledgeStore:
         return tuple((p.name, p.stat().st_mtime, p.stat().st_size) for p in files if p.exists())
 
     def reload(self) -> list[Problem]:
-        from knowledge.search import SearchIndex
-
         loaded = load_dir(self.path)
         self._stamp = self._files_stamp()
         if loaded.problems:
             log.error("knowledge reload refused: %d problems", len(loaded.problems))
             return loaded.problems
-        index = SearchIndex(loaded.entries)
+        index, en_index = _indexes(loaded.entries)
         self.entries = {e.id: e for e in loaded.entries}
         self.menu = loaded.menu
-        self.index = index
+        self.index, self.en_index = index, en_index
         log.info("knowledge reloaded: %d entries", len(self.entries))
         return []
 
@@ -355,3 +297,24 @@ class KnowledgeStore:
 
     def get(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
+
+    def search(self, question: str, locale: str = "vi") -> SearchResult:
+        """Answer in the member's language. A member who chose English may still type
+        Vietnamese: the question is searched in the wordings of the language it is written
+        in (Vietnamese when it has Vietnamese accents or more of its words are Vietnamese)."""
+        if locale != "en" or self.written_in_vietnamese(question):
+            return self.index.search(question)
+        return self.en_index.search(question)
+
+    def written_in_vietnamese(self, question: str) -> bool:
+        if has_diacritics(question):
+            return True
+        words = [t.folded for t in tokenize(question)]
+        vi = sum(self.index.knows(w) for w in words)
+        en = sum(self.en_index.knows(w) for w in words)
+        return vi > en
+
+
+def _indexes(entries: list[Entry]) -> tuple[SearchIndex, SearchIndex]:
+    """The Vietnamese index, and the English one over the entries that have English."""
+    return SearchIndex(entries), SearchIndex([e for e in entries if e.en], language="en")

@@ -1,26 +1,50 @@
-"""``coopbot kb check``: validate the knowledge base and the forms (knowledge/forms)."""
+"""``coopbot kb check``: validate the knowledge base and the forms (knowledge/forms).
+
+Every entry must have an English ``en:`` block (title, answer, questions) for members who
+chose English. A missing block is a problem (:data:`MISSING_ENGLISH_DEFAULT`);
+``--missing-english warn`` reports it as a warning instead, e.g. while drafting a new base.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from knowledge.base import Entry, Problem, load_dir
+from knowledge.base import Problem, load_dir
+from knowledge.entries import Entry
 from knowledge.forms import FORMS_DIR, check_forms
 from knowledge.law import citations, law_text
 
+MISSING_ENGLISH = "no English: add an 'en:' block with title, answer and questions"
+# While the English content is being written, a missing block is a warning by default; switch
+# this to "error" once every entry has its English (``--missing-english`` overrides it).
+MISSING_ENGLISH_DEFAULT = "error"
 
-def check_all(path: Path, forms: Path = FORMS_DIR) -> tuple[list[Problem], str]:
+
+def missing_english(entries: Iterable[Entry]) -> list[Problem]:
+    return [Problem(e.file, e.id, MISSING_ENGLISH) for e in entries if not e.en]
+
+
+def check_all(
+    path: Path, forms: Path = FORMS_DIR, english: str = MISSING_ENGLISH_DEFAULT
+) -> tuple[list[Problem], str, list[Problem]]:
+    """(problems, summary, warnings). ``english="warn"`` makes a missing English block a
+    warning instead of a problem."""
     loaded = load_dir(path)
     form_problems, n_forms = check_forms(forms)
+    no_english = missing_english(loaded.entries)
     problems = [*loaded.problems, *form_problems, *check_citations(loaded.entries)]
+    warnings: list[Problem] = []
+    (warnings if english == "warn" else problems).extend(no_english)
     n_q = sum(len(e.questions) for e in loaded.entries)
+    n_en = sum(1 for e in loaded.entries if e.en)
     summary = (
-        f"{len(loaded.entries)} entries, {n_q} question variants, {len(loaded.menu)} menu topics, "
-        f"{n_forms} form{'s' if n_forms != 1 else ''}: "
+        f"{len(loaded.entries)} entries ({n_en} in English), {n_q} question variants, "
+        f"{len(loaded.menu)} menu topics, {n_forms} form{'s' if n_forms != 1 else ''}: "
         + ("OK" if not problems else f"{len(problems)} problems")
+        + (f", {len(warnings)} warnings" if warnings else "")
     )
-    return problems, summary
+    return problems, summary, warnings
 
 
 def check_citations(entries: Iterable[Entry]) -> list[Problem]:

@@ -168,6 +168,17 @@ ABBREVIATIONS: dict[str, str] = {
     "ktra": "kiểm tra",
     "khum": "không",
     "ib": "nhắn tin",
+    # The assistant's commands, typed as words: "/batthongbao" is "bật thông báo".
+    "batthongbao": "bật thông báo",
+    "tatthongbao": "tắt thông báo",
+    "sukien": "sự kiện",
+    "baocao": "báo cáo",
+    "lienhe": "liên hệ",
+    "dangky": "đăng ký",
+    "ngonngu": "ngôn ngữ",
+    "trogiup": "trợ giúp",
+    "hoptacxa": "hợp tác xã",
+    "chuahoi": "chưa hỏi",
 }
 # A number glued to a unit: "16t" (tuổi), "46tr" (triệu), "500k" (nghìn), "2ty" (tỷ).
 _UNITS = {"t": "tuổi", "tr": "triệu", "k": "nghìn", "ty": "tỷ"}

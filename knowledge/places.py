@@ -81,3 +81,66 @@ def suggest_communes(text: str, limit: int = 3) -> list[str]:
         score_cutoff=60,
     )
     return [name for _choice, _score, name in found]
+
+
+# Provinces as members name them: the 34 of 2025 (from the package) and the 29 older names
+# merged away in 2025, which members still use. Yên Bái is part of Lào Cai now.
+HOME_PROVINCE = "lao cai"
+_HOME_NAMES = frozenset({"lao cai", "yen bai"})
+_OLD_PROVINCES = (
+    "Hà Giang", "Bắc Kạn", "Yên Bái", "Hòa Bình", "Vĩnh Phúc", "Bắc Giang", "Hải Dương",
+    "Thái Bình", "Hà Nam", "Nam Định", "Quảng Bình", "Quảng Nam", "Kon Tum", "Bình Định",
+    "Phú Yên", "Ninh Thuận", "Đắk Nông", "Bình Phước", "Bình Thuận", "Bà Rịa Vũng Tàu",
+    "Vũng Tàu", "Bình Dương", "Long An", "Tiền Giang", "Bến Tre", "Trà Vinh", "Sóc Trăng",
+    "Bạc Liêu", "Hậu Giang", "Kiên Giang", "Sài Gòn", "Hồ Chí Minh",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def province_names() -> dict[tuple[str, ...], tuple[str, str]]:
+    """Folded syllables of a province's name → (key, toned syllables joined by spaces)."""
+    from vietnam_provinces import Province
+
+    from knowledge.normalize import syllables
+
+    names = [p.name for p in Province.iter_all()] + list(_OLD_PROVINCES)
+    found: dict[tuple[str, ...], tuple[str, str]] = {}
+    for name in names:
+        for prefix in ("Thành phố ", "Tỉnh "):
+            name = name.removeprefix(prefix)
+        sy = syllables(name)
+        folded = tuple(f for _t, f in sy)
+        key = " ".join(folded)
+        found[folded] = ("lao cai" if key in _HOME_NAMES else key, " ".join(t for t, _f in sy))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _first_syllables() -> frozenset[str]:
+    return frozenset(key[0] for key in province_names())
+
+
+def provinces_named(folded: list[str], toned: list[str | None]) -> set[str]:
+    """The provinces a question names (``"lao cai"`` for Lào Cai and the former Yên Bái).
+
+    ``folded`` are the question's syllables; ``toned`` their accented readings where the
+    member typed accents (``None`` elsewhere): typed accents must agree ("làm đồng" is not
+    Lâm Đồng).
+    """
+    names = province_names()
+    starts = _first_syllables()
+    found: set[str] = set()
+    for i in range(len(folded)):
+        if folded[i] not in starts:
+            continue
+        for n in (4, 3, 2, 1):
+            key = tuple(folded[i : i + n])
+            if len(key) < n or key not in names:
+                continue
+            province, toned_name = names[key]
+            typed = toned[i : i + n]
+            if all(t is not None for t in typed) and " ".join(typed) != toned_name:  # type: ignore[arg-type]
+                continue
+            found.add(province)
+            break
+    return found

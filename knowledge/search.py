@@ -11,11 +11,15 @@ one with rapidfuzz, and every document that shares a word is scored by
 * a small penalty when the member typed accents and the accented reading differs.
 
 The best document gives the entry's score; how much of the question the entry as a whole
-covers (its questions, title and tags, and, at half weight, its answer) adds to it. An entry
-about another kind of organisation than the question names (a cooperative group when the
-member asked about a cooperative) loses :data:`KIND_PENALTY`. Below
-:attr:`SearchIndex.threshold` the question is not answered; two entries closer than
-:attr:`SearchIndex.margin` make it ambiguous.
+covers (its questions, title and tags, and, at half weight, its answer) adds to it. Then the
+answers to *other* questions lose: an entry about another kind of organisation than the
+question names (:data:`KIND_PENALTY`), about an opposite or sibling act
+(:mod:`knowledge.contrasts`), or about Lào Cai when the question names another province
+(:data:`PLACE_PENALTY`). Typed accents are evidence: where the member's accented word is a
+word of the base, the same letters with other accents are another word
+(:data:`OTHER_WORD_FACTOR`). Below :attr:`SearchIndex.threshold` the question is not
+answered; two entries closer than :attr:`SearchIndex.margin` make it ambiguous when the
+runner-up explains a part of the question the best does not.
 
 Postings are numpy arrays, so a question costs a few vector operations over the documents
 that share its words, not a Python loop over them.
@@ -33,8 +37,10 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from knowledge.base import Entry
+from knowledge import contrasts
+from knowledge.entries import Entry
 from knowledge.normalize import Token, tokenize
+from knowledge.places import HOME_PROVINCE, provinces_named
 
 # Chatty words that carry little meaning on their own (folded).
 FILLER = frozenset(
@@ -43,7 +49,20 @@ FILLER = frozenset(
     duoc khong co gi nao sao ve o trong tai tu khi thuc su hien hom vui long cam on ho tro
     do""".split()
 )
+ENGLISH_FILLER = frozenset(
+    """a an the is are am be do does did i we you my our your it its of to in on at for with
+    and or can could should would will how what which who when where why there this that me
+    please hello hi tell about any get""".split()
+)
 ACCENT_PENALTY = 0.15
+# The member typed accents that make another word of the base ("thuê" where the base has
+# "thuế" in one entry and "thuê" in another): the match counts only this much.
+OTHER_WORD_FACTOR = 0.3
+# A question that names another province than Lào Cai: entries about Lào Cai lose this much.
+PLACE_PENALTY = 0.5
+# … and every other entry this much: national rules still apply there, but the member is
+# asking about another province, where the alliance of that province is the one to ask.
+ELSEWHERE_PENALTY = 0.15
 
 # Kinds of organisation a question may name (folded syllables, longest first). A question
 # that names one kind and not another should not get an entry about the other kind: "hợp
@@ -55,9 +74,10 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dn", ("doanh", "nghiep")),
     ("dn", ("cong", "ti")),  # "công ty": y is folded to i
 )
-KIND_PENALTY = 0.1
+KIND_PENALTY = 0.2
+SHORT_QUESTION = 2  # words; a question this short is ambiguous when two entries are close
 KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
-KIND_ORDER = ("lhhtx", "tht", "dn", "htx")  # most specific first
+KIND_ORDER = ("lhhtx", "tht", "htx", "dn")  # most specific first
 
 
 def kinds_of(folded: Sequence[str]) -> set[str]:
@@ -136,11 +156,21 @@ def _subsequence(short: str, long: str) -> bool:
 
 def _main_kind(counts: dict[str, int], n_texts: int) -> str | None:
     """The kind of organisation an entry is about: the most specific kind that at least
-    half of its wordings name (a federation before a group before a cooperative)."""
+    half of its wordings name (a federation before a group before a cooperative; a company
+    last, as entries about companies joining a cooperative are about the cooperative)."""
     for kind in KIND_ORDER:
         if counts.get(kind, 0) >= KIND_SHARE * n_texts:
             return kind
     return None
+
+
+def _member(scratch: np.ndarray, items: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Which ``items`` are in ``members`` (ids below ``len(scratch)``); ``scratch`` is an
+    all-False array, left all-False again. Faster than ``np.isin`` on short postings."""
+    scratch[members] = True
+    found = scratch[items]
+    scratch[members] = False
+    return found
 
 
 def _arrays(postings: dict[str, list[int]]) -> dict[str, np.ndarray]:
@@ -159,8 +189,13 @@ class SearchIndex:
     second_weight = 0.15  # the second-best variant of an entry: support from another wording
     answer_factor = 0.5  # a question word found only in an entry's answer counts this much
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], language: str = "vi") -> None:
+        """``language="en"`` indexes the English wordings (entries without one are left out);
+        the Vietnamese checks (kinds of organisation, contrasting acts, provinces) are off."""
         self.entries = list(entries)
+        self.language = language
+        english = language == "en"
+        self._filler = ENGLISH_FILLER if english else FILLER
         uni: dict[str, list[int]] = defaultdict(list)
         toned: dict[str, list[int]] = defaultdict(list)
         bi: dict[str, list[int]] = defaultdict(list)
@@ -169,14 +204,23 @@ class SearchIndex:
         entry_terms: list[dict[str, float]] = []
         syllables: set[str] = set()
         self._entry_kind: list[str | None] = []
+        contrast_terms: list[dict[tuple[int, int], float]] = []
+        entry_toned: dict[str, list[int]] = defaultdict(list)  # accented word → entries
+        local: list[bool] = []
         for ei, entry in enumerate(self.entries):
             terms: dict[str, float] = {}
             kind_count: dict[str, int] = defaultdict(int)
-            for text in (*entry.questions, entry.title):
+            wordings: list[list[str]] = []
+            toned_words: set[str] = set()
+            questions = entry.en["questions"] if english else entry.questions
+            title = entry.en["title"] if english else entry.title
+            for text in (*questions, title):
                 toks = tokenize(text)
                 syllables.update(_canon(t.folded) for t in toks)
                 seq = terms_of(toks)
                 folded = [t.folded for t in seq]
+                wordings.append(folded)
+                toned_words.update(t.toned for t in seq if t.toned)
                 for kind in kinds_of(folded):
                     kind_count[kind] += 1
                 u, b = set(folded), {f"{x} {y}" for x, y in itertools.pairwise(folded)}
@@ -190,12 +234,32 @@ class SearchIndex:
                 for w in b:
                     bi[w].append(di)
                 terms.update(dict.fromkeys(u, 1.0))
-            self._entry_kind.append(_main_kind(kind_count, len(entry.questions) + 1))
-            for tag in entry.tags:
-                terms.update(dict.fromkeys((t.folded for t in terms_of(tokenize(tag))), 1.0))
-            for t in terms_of(tokenize(entry.answer)):
+            self._entry_kind.append(_main_kind(kind_count, len(questions) + 1))
+            for tag in () if english else entry.tags:
+                seq = terms_of(tokenize(tag))
+                wordings.append([t.folded for t in seq])
+                toned_words.update(t.toned for t in seq if t.toned)
+                terms.update(dict.fromkeys((t.folded for t in seq), 1.0))
+            answer = terms_of(tokenize(entry.en["answer"] if english else entry.answer))
+            for t in answer:
                 terms.setdefault(t.folded, self.answer_factor)
             entry_terms.append(terms)
+            contrast_terms.append(contrasts.entry_terms(wordings, wordings[len(questions)]))
+            for w in toned_words | {t.toned for t in answer if t.toned}:
+                entry_toned[w].append(ei)
+            local.append(
+                any(HOME_PROVINCE in " ".join(w) for w in wordings)
+                or HOME_PROVINCE in " ".join(t.folded for t in answer)
+            )
+        self._local = np.asarray(local, dtype=bool)
+        self._entry_toned_post = _arrays(entry_toned)
+        self._contrast_table = contrasts.Table(contrast_terms)
+        self._doc_mask = np.zeros(len(doc_entry), dtype=bool)
+        self._entry_mask = np.zeros(len(self.entries), dtype=bool)
+        self._has_kind = {k: np.asarray([e == k for e in self._entry_kind]) for k in KIND_ORDER}
+        self._any_kind = np.asarray([e is not None for e in self._entry_kind], dtype=bool)
+        # Words named in an entry's own wordings (not only its answer): who explains what.
+        self._entry_words = [{t for t, f in terms.items() if f == 1.0} for terms in entry_terms]
 
         n = max(len(self.entries), 1)
         df: dict[str, int] = defaultdict(int)
@@ -217,6 +281,7 @@ class SearchIndex:
         }
         self._uni = _arrays(uni)
         self._toned = _arrays(toned)
+        self._known_toned = frozenset(toned)
         self._bi = _arrays(bi)
         self._doc_entry = np.asarray(doc_entry, dtype=np.int32)
         self._doc_weight = np.asarray(
@@ -226,10 +291,14 @@ class SearchIndex:
         self._frequency = {w: len(p) for w, p in uni.items()}
         self.vocabulary = sorted(s for s in syllables if not s.isdigit() and len(s) >= 2)
 
+    def knows(self, folded: str) -> bool:
+        """Whether ``folded`` is a word of the indexed wordings."""
+        return folded in self._syllables
+
     # -- weights -----------------------------------------------------------------------------
     def weight(self, folded: str) -> float:
         idf = self.idf.get(folded, self.oov_idf)
-        return idf * (self.filler_weight if folded in FILLER else 1.0)
+        return idf * (self.filler_weight if folded in self._filler else 1.0)
 
     def _bigram_weight(self, bigram: str) -> float:
         a, _, b = bigram.partition(" ")
@@ -279,7 +348,16 @@ class SearchIndex:
                 if same is None:
                     values *= 1 - ACCENT_PENALTY
                 else:
-                    values[~np.isin(post, same, assume_unique=True)] *= 1 - ACCENT_PENALTY
+                    # The typed word is a word of the base: where the base has the same
+                    # letters with other accents, it is another word; where it was written
+                    # without accents, we cannot tell.
+                    other = ~_member(self._doc_mask, post, same)
+                    plain = self._toned.get(w)
+                    if plain is not None:
+                        unsure = other & _member(self._doc_mask, post, plain)
+                        values[unsure] *= 1 - ACCENT_PENALTY
+                        other &= ~unsure
+                    values[other] *= OTHER_WORD_FACTOR
             idx_parts.append(post)
             w_parts.append(values)
         if not idx_parts:
@@ -320,20 +398,34 @@ class SearchIndex:
 
         # How much of the question each candidate entry covers as a whole.
         e_parts, b_parts = [], []
-        for w in terms:
+        for w, t in terms.items():
             found = self._bag.get(w)
             if found is not None:
                 e_parts.append(found[0])
-                b_parts.append(found[1] * weights[w])
+                values = found[1] * weights[w]
+                if t.toned is not None and t.toned != w and t.toned in self._known_toned:
+                    other = self._other_word(found[0], w, t.toned)
+                    values = np.where(other, values * OTHER_WORD_FACTOR, values)
+                b_parts.append(values)
         bag = np.bincount(
             np.concatenate(e_parts), weights=np.concatenate(b_parts), minlength=len(self.entries)
         )[cand]
 
         final = (1 - self.bag_weight) * best + self.bag_weight * bag / q_weight
-        asked = kinds_of([t.folded for t in seq])
+        folded_q = [t.folded for t in seq] if self.language == "vi" else []
+        asked = kinds_of(folded_q)
         if asked:
-            other = [(k := self._entry_kind[int(e)]) is not None and k not in asked for e in cand]
+            fits = np.zeros(len(self.entries), dtype=bool)
+            for kind in asked & self._has_kind.keys():
+                fits |= self._has_kind[kind]
+            other = (self._any_kind & ~fits)[cand]
             final = np.where(other, final - KIND_PENALTY, final)
+        named = contrasts.terms_named(folded_q)
+        if named:
+            final = final - self._contrast_table.penalties(named)[cand]
+        places = provinces_named(folded_q, [t.toned for t in seq])
+        if places and HOME_PROVINCE not in places:
+            final = final - np.where(self._local[cand], PLACE_PENALTY, ELSEWHERE_PENALTY)
         k = min(limit, len(final))
         top = np.argpartition(-final, k - 1)[:k]
         top = top[np.argsort(-final[top], kind="stable")]
@@ -343,6 +435,31 @@ class SearchIndex:
         if result.matched and len(result.hits) > 1:
             second = result.hits[1]
             result.ambiguous = (
-                second.entry.scope == "in" and first_hit.score - second.score < self.margin
+                second.entry.scope == "in"
+                and first_hit.score - second.score < self.margin
+                and self._about_something_else(int(cand[top[0]]), int(cand[top[1]]), terms)
             )
         return result
+
+    def _other_word(self, entries: np.ndarray, folded: str, toned: str) -> np.ndarray:
+        """Which of ``entries`` have ``folded`` only as another word than the typed ``toned``
+        (not with these accents, nor written without accents)."""
+        other = np.ones(len(entries), dtype=bool)
+        for form in (toned, folded):
+            post = self._entry_toned_post.get(form)
+            if post is not None:
+                other &= ~_member(self._entry_mask, entries, post)
+        return other
+
+    def _about_something_else(self, best: int, second: int, terms: dict[str, Term]) -> bool:
+        """Whether the runner-up explains a part of the question the best entry does not.
+
+        When every question word the runner-up names is named by the best entry too, the
+        runner-up is a weaker reading of the same question, not another question: no need to
+        ask the member which one they meant. A question of one or two words ("đăng ký")
+        says too little to tell: two close entries are two questions.
+        """
+        if len(terms) <= SHORT_QUESTION:
+            return True
+        mine, theirs = self._entry_words[best], self._entry_words[second]
+        return any(w in theirs and w not in mine and w not in self._filler for w in terms)
