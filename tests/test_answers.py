@@ -284,7 +284,12 @@ def test_eval_takes_an_english_set_and_reports_wrong_answers(
     cases = tmp_path / "en.jsonl"
     lines = [
         {"q": "How many members to found a cooperative?", "entry": "htx.min_members"},
-        {"q": "thủ tục giải thể htx", "entry": None, "lang": "vi", "avoid": ["htx.founding_steps"]},
+        {
+            "q": "thủ tục giải thể htx",
+            "entry": "dissolution.voluntary",
+            "lang": "vi",
+            "avoid": ["htx.founding_steps"],
+        },
         {"q": "What is the price of gold today?", "entry": None},
     ]
     cases.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
@@ -292,7 +297,7 @@ def test_eval_takes_an_english_set_and_reports_wrong_answers(
         _cli(monkeypatch, tmp_path, "eval", "--locale", "en", "--max-wrong", "0", str(cases)) == 0
     )
     out = capsys.readouterr().out
-    assert "1/1 correct" in out and "0 wrong (wrong share 0.000)" in out
+    assert "2/2 correct" in out and "0 wrong (wrong share 0.000)" in out
 
 
 def test_ask_answers_fair_questions_from_the_events_table(
@@ -326,10 +331,26 @@ def test_english_question_set(real_kb: KnowledgeStore) -> None:
     assert report.accuracy >= 0.85 and report.rejection == 1.0, report.render()
 
 
-def test_kb_check_flag_makes_missing_english_an_error(
+def test_missing_english_is_an_error_unless_kb_check_is_told_to_warn(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _cli(monkeypatch, tmp_path, "kb", "check") == 0
-    assert "warning:" in capsys.readouterr().out
-    assert _cli(monkeypatch, tmp_path, "kb", "check", "--missing-english", "error") == 1
+    assert _cli(monkeypatch, tmp_path, "kb", "check") == 0  # the shipped base: all in English
+    capsys.readouterr()
+    drafts = tmp_path / "kb"
+    drafts.mkdir()
+    (drafts / "one.yaml").write_text(
+        "entries:\n"
+        "  - id: draft.one\n"
+        "    title: Một mục nháp\n"
+        "    questions: [mục nháp này nói gì]\n"
+        "    answer: Một câu trả lời nháp.\n"
+        "    sources: [Luật Hợp tác xã số 17/2023/QH15, Điều 4]\n"
+        "    reviewed: 2026-11-29\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("COOPBOT_KNOWLEDGE_DIR", str(drafts))
+    monkeypatch.chdir(tmp_path)
+    assert main(["kb", "check"]) == 1
     assert "no English" in capsys.readouterr().out
+    assert main(["kb", "check", "--missing-english", "warn"]) == 0
+    assert "warning:" in capsys.readouterr().out
