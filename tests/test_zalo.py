@@ -503,7 +503,9 @@ async def test_files_go_out_as_signed_links(
         "t_photo", Reply("Bản đồ", attachment=Attachment(tmp_path / "map.png", "map.png", True))
     )
     now = [1_800_000_000.0]
-    links = FileLinks(b"k" * 32, "https://bot.example.vn/", ttl=3600, clock=lambda: now[0])
+    links = FileLinks(
+        b"k" * 32, "https://bot.example.vn/", root=tmp_path, ttl=3600, clock=lambda: now[0]
+    )
     api = FakeZalo()
     channel = ZaloChannel(
         small_app.conversation, TOKEN, BASE, transport=api.transport, sleep=Sleeps(), files=links
