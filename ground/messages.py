@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ground.text import clean_text
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -24,6 +26,24 @@ class Incoming:
     media: str | None = None
     # The channel may deliver the same update twice (Zalo): handle ``update_id`` only once.
     once: bool = False
+
+    def __post_init__(self) -> None:
+        # Everything here came from outside: cleaned once, here, for every channel (no NUL
+        # for PostgreSQL, no lone surrogates, NFC, bounded length).
+        for name, limit in _CLEANED:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, clean_text(value, limit))
+
+
+_CLEANED = (
+    ("user_id", 128),
+    ("text", 8000),
+    ("action", 256),
+    ("display_name", 128),
+    ("language_code", 16),
+    ("update_id", 128),
+)
 
 
 @dataclass(frozen=True)

@@ -731,3 +731,15 @@ async def test_ticket_round_trip_with_a_zalo_member(zalo: Bot, small_app: App) -
     assert "phương án vay" in answer and "1. Trả lời cán bộ" in answer
     await zalo.send(text_update(LAN, "1"), text_update(LAN, "Dạ cảm ơn anh"))
     assert "Đã chuyển cho cán bộ" in zalo.api.texts(LAN)[-1]
+
+
+async def test_nul_in_text_and_ids_is_cleaned_before_the_database(
+    zalo: Bot, small_app: App
+) -> None:
+    update = text_update(LAN + "\x00", "/help\x00\x1b")
+    update["message"]["from"]["display_name"] = "Lan\x00 \udc80"
+    await zalo.send(update)
+    (text,) = zalo.api.texts(LAN + "\x00")
+    assert text.startswith("Các lệnh của trợ lý")
+    member = await _member(small_app, LAN)
+    assert member.display_name == "Lan \ufffd"
