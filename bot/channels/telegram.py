@@ -71,7 +71,7 @@ from bot.web import Webhook
 from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
 from db.models import Member
 from db.queries import mark_unreachable
-from ground.logs import log_event, user_hash
+from ground.logs import add_secrets, log_event, user_hash
 from ground.messages import Incoming, Outcome, Reply
 from handlers.core import Conversation
 
@@ -460,6 +460,7 @@ class TelegramChannel:
         self.conversation = conversation
         self.background = Background(conversation, CHANNEL)
         self.secret = webhook_secret(token)
+        add_secrets(token, self.secret)  # never in a log line, whatever logs it
         self._startup_sleep = startup_sleep
         builder = (
             Application.builder()

@@ -45,7 +45,7 @@ from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncer
 from db.models import Member
 from db.queries import get_member, mark_unreachable
 from ground.i18n import Translator
-from ground.logs import log_event, redact, user_hash
+from ground.logs import add_secrets, log_event, redact, user_hash
 from ground.messages import Incoming, Reply
 from handlers.core import Conversation
 
@@ -131,6 +131,7 @@ class ZaloApi:
         timeout: float = 20.0,
     ) -> None:
         self._token = token
+        add_secrets(token)  # never in a log line, whatever logs it
         self._base = base_url
         self._sleep = sleep
         self.max_retries = max_retries
@@ -402,6 +403,7 @@ class ZaloChannel:
         self.conversation = conversation
         self.api = ZaloApi(token, base_url, transport=transport, sleep=sleep)
         self.secret = webhook_secret(token)
+        add_secrets(self.secret)
         self.files = files
         self.poll_timeout = poll_timeout
         self.bot: dict[str, Any] = {}
