@@ -31,7 +31,6 @@ import contextlib
 import hashlib
 import hmac
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -39,6 +38,7 @@ from typing import Any, Literal
 import httpx
 
 from bot.channels.delivery import Background, deliver_pending
+from bot.channels.recent import RecentIds
 from bot.channels.telegram import split_text
 from bot.web import FileLinks, Webhook
 from db.broadcasts import Blocked, DeliveryEngine, RateLimited, Transient, Uncertain
@@ -262,11 +262,23 @@ def unwrap(data: object) -> list[dict[str, Any]]:
     return [u for u in items if isinstance(u, dict)]
 
 
+def _id(value: object) -> str:
+    """An id as Zalo sends it (a string or a number), else ``""``: a webhook body is hostile."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value)[:128]
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def to_inbound(update: dict[str, Any]) -> Inbound | None:
-    """Translate one update; ``None`` when the bot should stay silent."""
+    """Translate one update; ``None`` when the bot should stay silent (or the update is not
+    shaped as Zalo sends them)."""
     event = update.get("event_name")
     message = update.get("message")
-    if not isinstance(message, dict):
+    if not isinstance(message, dict) or not isinstance(event, str):
         return None
     kind: Kind
     if event == TEXT_EVENT:
@@ -275,48 +287,31 @@ def to_inbound(update: dict[str, Any]) -> Inbound | None:
         kind = OTHER_EVENTS[event]  # type: ignore[assignment]
     else:
         return None
-    sender = message.get("from") or {}
-    chat = message.get("chat") or {}
-    user_id = str(sender.get("id") or "")
-    if not user_id or sender.get("is_bot"):
+    sender = _dict(message.get("from"))
+    chat = _dict(message.get("chat"))
+    user_id = _id(sender.get("id"))
+    if not user_id or sender.get("is_bot") is True:
         return None
-    chat_id = str(chat.get("id") or user_id)
+    chat_id = _id(chat.get("id")) or user_id
     private = str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE"
     text = message.get("text") if kind == "text" else None
     text = text if isinstance(text, str) else ""
     if not private and not (kind == "text" and text.startswith("/")):
         return None  # in groups: commands only
-    message_id = str(message.get("message_id") or "")
+    message_id = _id(message.get("message_id"))
     if not message_id:
-        message_id = f"{event}:{chat_id}:{user_id}:{message.get('date')}"
+        message_id = f"{event}:{chat_id}:{user_id}:{_id(message.get('date'))}"
+    name = sender.get("display_name")
     incoming = Incoming(
         channel=CHANNEL,
         user_id=user_id,
         text=text,
-        display_name=sender.get("display_name") or None,
+        display_name=name if isinstance(name, str) and name else None,
         update_id=message_id,
         numbered_buttons=True,
         once=True,  # getUpdates may repeat an update, even across a restart
     )
     return Inbound(kind, incoming, chat_id, private, message_id)
-
-
-class RecentIds:
-    """The last ``size`` message ids seen: getUpdates has no offset and may repeat updates."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, key: str) -> bool:
-        """Remember ``key``; False when it was already there."""
-        if key in self._ids:
-            self._ids.move_to_end(key)
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
 
 
 # --- rendering -----------------------------------------------------------------------------
