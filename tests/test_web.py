@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -241,3 +242,32 @@ async def test_a_signed_link_outside_the_export_folder_is_refused(
     res = await _get(small_app, _links(exports), path)
     assert res.status_code == 404
     assert b"not for members" not in res.content and b"root:" not in res.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("message", "chat", "id"),
+        ("message", "from", "id"),
+        ("message", "text"),
+        ("message", "entities"),
+        ("update_id",),
+    ],
+)
+async def test_a_body_of_the_wrong_shape_is_ignored_not_failed(
+    small_app: App,
+    channel: tuple[TelegramChannel, FakeTelegram],
+    caplog: pytest.LogCaptureFixture,
+    path: tuple[str, ...],
+) -> None:
+    tg, api = channel
+    update = message_update(LAN, "/help")
+    target = update
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = {"not": ["what", "Telegram", "sends"]}
+    async with _client(small_app, tg) as client:
+        res = await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: tg.secret})
+    await tg.application.update_queue.join()
+    assert res.status_code == 200 and not api.sent()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

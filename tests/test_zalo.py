@@ -743,3 +743,24 @@ async def test_nul_in_text_and_ids_is_cleaned_before_the_database(
     assert text.startswith("Các lệnh của trợ lý")
     member = await _member(small_app, LAN)
     assert member.display_name == "Lan \ufffd"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("from", ["x"]), ("from", {"id": {"a": 1}}), ("chat", "PRIVATE"), ("message_id", [1])],
+)
+async def test_an_update_of_the_wrong_shape_is_skipped_not_failed(
+    small_app: App, zalo: Bot, key: str, value: Any
+) -> None:
+    update = text_update(LAN, "/help")
+    update["message"][key] = value
+    async with _client(small_app, zalo.channel) as client:
+        res = await client.post(
+            WEBHOOK_PATH, json=update, headers={SECRET_HEADER: zalo.channel.secret}
+        )
+    await zalo.channel.join()
+    assert res.status_code == 200
+    if key in ("chat", "message_id"):  # the rest is usable: answered
+        assert zalo.api.texts(LAN)[0].startswith("Các lệnh của trợ lý")
+    else:
+        assert not zalo.api.texts()
