@@ -108,6 +108,8 @@ class FileLinks:
         return f"{payload}.{self._sign(payload)}"
 
     def url_for(self, path: Path, filename: str) -> str:
+        if self.inside_root(path) is None:
+            log.warning("file link to a file outside the export folder: it will not be served")
         return f"{self.public_url}{self.PATH}/{self.token_for(path, filename)}"
 
     def resolve(self, token: str) -> tuple[Path, str] | None:
