@@ -13,6 +13,8 @@ bot answers only commands and mentions of its username.
   1/s per private chat), honours RetryAfter and retries network errors with backoff.
 - Forbidden (the member blocked the bot) and ``my_chat_member`` updates set the member's
   ``unreachable`` flag; the core clears it when they write again.
+- A webhook body is parsed only when its fields have the Bot API's types
+  (:func:`bot.channels.telegram.webhook.well_formed`), and each ``update_id`` is handled once.
 """
 
 from __future__ import annotations
