@@ -159,9 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"coopbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    from ground.logs import setup_logging
+    from ground.logs import settings_secrets, setup_logging
 
-    setup_logging(settings.log_level if args.command == "run" else "WARNING")
+    level = settings.log_level if args.command == "run" else "WARNING"
+    setup_logging(level, secrets=settings_secrets(settings))
     handler = {
         "chat": _chat,
         "run": _run,

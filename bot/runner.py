@@ -32,6 +32,7 @@ from bot.scheduler import run_scheduler
 from bot.web import FileLinks, Webhook, create_web_app
 from ground.logs import log_event
 from ground.settings import Settings
+from handlers.reports import EXPORTS
 from knowledge.base import KnowledgeStore
 
 log = logging.getLogger("coopbot.runner")
@@ -114,7 +115,7 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
     scheduler_task: asyncio.Task[Any] | None = None
     # Zalo cannot upload files: it links to them, served by the web app at the public URL.
     files = (
-        FileLinks.from_secret(settings.zalo_bot_token, public_url)
+        FileLinks.from_secret(settings.zalo_bot_token, public_url, root=EXPORTS)
         if settings.zalo_bot_token and public_url
         else None
     )

@@ -65,7 +65,9 @@ class FileLinks:
 
     The token is ``<payload>.<signature>``: the payload (base64url JSON) holds the file's path,
     the name to download it as and the expiry time (Unix seconds); the signature is its
-    HMAC-SHA256 under ``key``. Links expire after ``ttl`` seconds.
+    HMAC-SHA256 under ``key``. Links expire after ``ttl`` seconds. Only files whose real path
+    lies under ``root``, the folder exports are written to, are served: a validly signed token
+    for any other file (``/etc/passwd``, a symlink out of the folder) is refused.
     """
 
     PATH = "/files"
@@ -74,10 +76,14 @@ class FileLinks:
         self,
         key: bytes,
         public_url: str,
+        *,
+        root: Path,
         ttl: float = 24 * 3600,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._key = key
+        # Only files under this folder (where exports are written) are ever served.
+        self.root = Path(root).resolve()
         self.public_url = public_url.rstrip("/")
         self.ttl = ttl
         self._clock = clock
@@ -102,20 +108,36 @@ class FileLinks:
         return f"{payload}.{self._sign(payload)}"
 
     def url_for(self, path: Path, filename: str) -> str:
+        if self.inside_root(path) is None:
+            log.warning("file link to a file outside the export folder: it will not be served")
         return f"{self.public_url}{self.PATH}/{self.token_for(path, filename)}"
 
     def resolve(self, token: str) -> tuple[Path, str] | None:
-        """The file and download name of a valid, unexpired token; else None."""
+        """The file and download name of a valid, unexpired token whose file lies under
+        ``root`` (its real path: a symlink pointing out of the folder is refused); else None."""
         payload, dot, signature = token.partition(".")
         if not dot or not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
             return None
         try:
             path, filename, expires = json.loads(_unb64(payload))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             return None
         if not isinstance(expires, int) or expires < self._clock():
             return None
-        return Path(path), str(filename)
+        if not isinstance(path, str) or not isinstance(filename, str):
+            return None
+        inside = self.inside_root(Path(path))
+        return (inside, filename) if inside is not None else None
+
+    def inside_root(self, path: Path) -> Path | None:
+        """The real path of ``path`` when it lies under the export folder, else None."""
+        try:
+            real = path.resolve(strict=False)
+        except (OSError, RuntimeError, ValueError):
+            return None
+        if real == self.root or not real.is_relative_to(self.root):
+            return None
+        return real
 
 
 def files_endpoint(links: FileLinks) -> Callable[[Request], Awaitable[Response]]:
@@ -123,7 +145,7 @@ def files_endpoint(links: FileLinks) -> Callable[[Request], Awaitable[Response]]
         found = links.resolve(request.path_params["token"])
         if found is None:
             return PlainTextResponse("link expired or not valid", status_code=404)
-        path, filename = found
+        path, filename = found  # a real path under the export folder
         if not await asyncio.to_thread(path.is_file):
             return PlainTextResponse("file no longer available", status_code=404)
         return FileResponse(path, filename=filename)
@@ -131,17 +153,42 @@ def files_endpoint(links: FileLinks) -> Callable[[Request], Awaitable[Response]]
     return endpoint
 
 
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (:class:`_TooLarge`) as soon as it passes ``limit`` bytes:
+    a declared ``Content-Length`` over the limit is refused before reading anything, and a
+    streamed body stops being read at the limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise _TooLarge  # not a length: refuse rather than guess
+        if int(declared) > limit:
+            raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def webhook_endpoint(hook: Webhook) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         if not _secret_ok(request.headers.get(hook.secret_header), hook.secret):
             log.warning("webhook %s: wrong or missing secret, refused", hook.path)
             return PlainTextResponse("forbidden", status_code=403)
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        try:
+            body = await _read_body(request, MAX_BODY)
+        except _TooLarge:
             return PlainTextResponse("too large", status_code=413)
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep ("[" * 10**5)
             return PlainTextResponse("not JSON", status_code=400)
         try:
             await hook.accept(data)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ground.text import clean_text
+
 # The longest text one message may carry on each channel; channels not listed (the console)
 # have no limit. Channels split longer texts themselves, anywhere; a handler that wants to
 # split at meaningful places (the clauses of an article) reads ``Incoming.text_limit``.
@@ -38,6 +40,24 @@ class Incoming:
     def text_limit(self) -> int | None:
         """The most characters one message may carry on this channel (None: no limit)."""
         return TEXT_LIMITS.get(self.channel)
+
+    def __post_init__(self) -> None:
+        # Everything here came from outside: cleaned once, here, for every channel (no NUL
+        # for PostgreSQL, no lone surrogates, NFC, bounded length).
+        for name, limit in _CLEANED:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, clean_text(value, limit))
+
+
+_CLEANED = (
+    ("user_id", 128),
+    ("text", 8000),
+    ("action", 256),
+    ("display_name", 128),
+    ("language_code", 16),
+    ("update_id", 128),
+)
 
 
 @dataclass(frozen=True)

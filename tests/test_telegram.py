@@ -464,3 +464,14 @@ async def test_ticket_round_trip_between_a_telegram_member_and_console_staff(
     button = tg.api.sent()[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await tg.send(callback_update(LAN, button), message_update(LAN, "Dạ em cảm ơn"))
     assert "Đã chuyển cho cán bộ" in tg.api.texts(LAN)[-1]
+
+
+async def test_nul_and_lone_surrogates_are_cleaned_before_the_database(
+    tg: Bot, small_app: App
+) -> None:
+    update = message_update(LAN, "/help\x00 \ud800")
+    update["message"]["from"]["first_name"] = "La\x00n"
+    await tg.send(update)
+    assert tg.api.texts(LAN)[0].startswith("Các lệnh của trợ lý")
+    member = await _member(small_app, LAN)
+    assert member.display_name is not None and "\x00" not in member.display_name

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.app import App
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel, webhook_url
-from bot.web import create_web_app
+from bot.web import MAX_BODY, FileLinks, create_web_app
 from db.session import create_engine
 from tests.telegram_fake import TOKEN, FakeTelegram, message_update
 
@@ -111,3 +113,161 @@ async def test_healthz_says_when_the_database_is_down(small_app: App) -> None:
         await engine.dispose()
     assert res.status_code == 503
     assert res.json()["database"] == "unreachable" and res.json()["status"] == "error"
+
+
+# --- hostile bodies --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b"[" * 5_000 + b"]" * 5_000, b'{"a":' * 50_000])
+async def test_deeply_nested_body_is_a_bad_request(
+    small_app: App, channel: tuple[TelegramChannel, FakeTelegram], body: bytes
+) -> None:
+    tg, api = channel
+    async with _client(small_app, tg) as client:
+        res = await client.post(WEBHOOK_PATH, content=body, headers={SECRET_HEADER: tg.secret})
+    assert res.status_code == 400
+    assert "Traceback" not in res.text and not api.sent()
+
+
+async def test_streamed_body_over_the_limit_is_not_read_to_the_end(
+    small_app: App, channel: tuple[TelegramChannel, FakeTelegram]
+) -> None:
+    tg, _ = channel
+    chunk = b" " * 65_536
+    read = [0]
+
+    async def four_megabytes() -> AsyncIterator[bytes]:
+        for _ in range(64):
+            read[0] += 1
+            yield chunk
+
+    async with _client(small_app, tg) as client:
+        res = await client.post(
+            WEBHOOK_PATH, content=four_megabytes(), headers={SECRET_HEADER: tg.secret}
+        )
+    assert res.status_code == 413
+    # 1 MiB is 16 chunks: reading stopped there, not at the end of the body.
+    assert read[0] <= MAX_BODY // len(chunk) + 2
+
+
+async def test_declared_length_over_the_limit_is_refused_before_reading(
+    small_app: App, channel: tuple[TelegramChannel, FakeTelegram]
+) -> None:
+    tg, _ = channel
+    web = create_web_app(small_app.engine, small_app.kb, [tg.webhook()])
+    received: list[int] = []
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        received.append(1)
+        return {"type": "http.request", "body": b" " * 65_536, "more_body": len(received) < 32}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": WEBHOOK_PATH,
+        "raw_path": WEBHOOK_PATH.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-length", str(100 << 20).encode()),
+            (SECRET_HEADER.lower().encode(), tg.secret.encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+    await web(scope, receive, send)
+    assert sent[0]["status"] == 413
+    assert received == []
+
+
+async def test_the_same_update_posted_three_times_is_answered_once(
+    small_app: App, channel: tuple[TelegramChannel, FakeTelegram]
+) -> None:
+    tg, api = channel
+    update = message_update(LAN, "/help")
+    async with _client(small_app, tg) as client:
+        for _ in range(3):
+            res = await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: tg.secret})
+            assert res.status_code == 200
+    await tg.application.update_queue.join()
+    assert len([t for t in api.texts(LAN) if t.startswith("Các lệnh của trợ lý")]) == 1
+
+
+# --- signed file links -----------------------------------------------------------------------
+
+
+def _links(root: Path) -> FileLinks:
+    return FileLinks(b"k" * 32, "https://bot.example.vn", root=root)
+
+
+async def _get(app: App, links: FileLinks, path: Path) -> httpx.Response:
+    web = create_web_app(app.engine, app.kb, [], links)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://t") as c:
+        return await c.get(f"{FileLinks.PATH}/{links.token_for(path, path.name)}")
+
+
+async def test_a_signed_link_serves_a_file_in_the_export_folder(
+    small_app: App, tmp_path: Path
+) -> None:
+    (tmp_path / "exports" / "a1").mkdir(parents=True)
+    report = tmp_path / "exports" / "a1" / "bao-cao.xlsx"
+    report.write_bytes(b"PK fake")
+    res = await _get(small_app, _links(tmp_path / "exports"), report)
+    assert res.status_code == 200 and res.content == b"PK fake"
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "outside", "symlink", "dotdot", "folder"])
+async def test_a_signed_link_outside_the_export_folder_is_refused(
+    small_app: App, tmp_path: Path, target: str
+) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for members")
+    path = {
+        "/etc/passwd": Path("/etc/passwd"),
+        "outside": secret,
+        "symlink": exports / "link.txt",
+        "dotdot": exports / ".." / "secret.txt",
+        "folder": exports,
+    }[target]
+    (exports / "link.txt").symlink_to(secret)
+    res = await _get(small_app, _links(exports), path)
+    assert res.status_code == 404
+    assert b"not for members" not in res.content and b"root:" not in res.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("message", "chat", "id"),
+        ("message", "from", "id"),
+        ("message", "text"),
+        ("message", "entities"),
+        ("update_id",),
+    ],
+)
+async def test_a_body_of_the_wrong_shape_is_ignored_not_failed(
+    small_app: App,
+    channel: tuple[TelegramChannel, FakeTelegram],
+    caplog: pytest.LogCaptureFixture,
+    path: tuple[str, ...],
+) -> None:
+    tg, api = channel
+    update = message_update(LAN, "/help")
+    target = update
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = {"not": ["what", "Telegram", "sends"]}
+    async with _client(small_app, tg) as client:
+        res = await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: tg.secret})
+    await tg.application.update_queue.join()
+    assert res.status_code == 200 and not api.sent()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

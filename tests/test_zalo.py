@@ -503,7 +503,9 @@ async def test_files_go_out_as_signed_links(
         "t_photo", Reply("Bản đồ", attachment=Attachment(tmp_path / "map.png", "map.png", True))
     )
     now = [1_800_000_000.0]
-    links = FileLinks(b"k" * 32, "https://bot.example.vn/", ttl=3600, clock=lambda: now[0])
+    links = FileLinks(
+        b"k" * 32, "https://bot.example.vn/", root=tmp_path, ttl=3600, clock=lambda: now[0]
+    )
     api = FakeZalo()
     channel = ZaloChannel(
         small_app.conversation, TOKEN, BASE, transport=api.transport, sleep=Sleeps(), files=links
@@ -729,3 +731,36 @@ async def test_ticket_round_trip_with_a_zalo_member(zalo: Bot, small_app: App) -
     assert "phương án vay" in answer and "1. Trả lời cán bộ" in answer
     await zalo.send(text_update(LAN, "1"), text_update(LAN, "Dạ cảm ơn anh"))
     assert "Đã chuyển cho cán bộ" in zalo.api.texts(LAN)[-1]
+
+
+async def test_nul_in_text_and_ids_is_cleaned_before_the_database(
+    zalo: Bot, small_app: App
+) -> None:
+    update = text_update(LAN + "\x00", "/help\x00\x1b")
+    update["message"]["from"]["display_name"] = "Lan\x00 \udc80"
+    await zalo.send(update)
+    (text,) = zalo.api.texts(LAN + "\x00")
+    assert text.startswith("Các lệnh của trợ lý")
+    member = await _member(small_app, LAN)
+    assert member.display_name == "Lan \ufffd"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("from", ["x"]), ("from", {"id": {"a": 1}}), ("chat", "PRIVATE"), ("message_id", [1])],
+)
+async def test_an_update_of_the_wrong_shape_is_skipped_not_failed(
+    small_app: App, zalo: Bot, key: str, value: Any
+) -> None:
+    update = text_update(LAN, "/help")
+    update["message"][key] = value
+    async with _client(small_app, zalo.channel) as client:
+        res = await client.post(
+            WEBHOOK_PATH, json=update, headers={SECRET_HEADER: zalo.channel.secret}
+        )
+    await zalo.channel.join()
+    assert res.status_code == 200
+    if key in ("chat", "message_id"):  # the rest is usable: answered
+        assert zalo.api.texts(LAN)[0].startswith("Các lệnh của trợ lý")
+    else:
+        assert not zalo.api.texts()

@@ -97,6 +97,17 @@ async def remember_buttons(conversation: Conversation, user_id: str, replies: li
             await session.commit()
 
 
+def _read_line(stdin: TextIO) -> str:
+    """One line of input as UTF-8, never failing on bytes that are not: they are replaced, and the
+    rest of the input is still read. A text stream without bytes underneath (tests) is read as
+    text."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:
+        return stdin.readline()
+    data = raw.readline()
+    return data.decode("utf-8", errors="replace")
+
+
 async def run_console(
     conversation: Conversation,
     user_id: str = "local",
@@ -116,8 +127,10 @@ async def run_console(
             except (EOFError, KeyboardInterrupt):
                 stdout.write("\n")
                 return 0
+            except UnicodeDecodeError:
+                continue  # a line the terminal could not decode: skipped, the console goes on
         else:
-            line = await asyncio.to_thread(stdin.readline)
+            line = await asyncio.to_thread(_read_line, stdin)
             if not line:
                 return 0
         line = line.strip()

@@ -22,6 +22,7 @@ from db.report_calendar import ReportSchedule
 from ground.i18n import N_, Translations
 from handlers.reports import form, staff
 from handlers.reports.render import FLOW
+from handlers.reports.staff import EXPORTS as EXPORTS  # the folder file links may serve
 from handlers.router import Router
 from operations import reports as ops
 
