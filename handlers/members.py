@@ -16,7 +16,7 @@ from db.models import COOP_ROLES, LINK_APPROVED, LINK_PENDING, Cooperative
 from ground.i18n import N_
 from ground.messages import Button, Reply, rows
 from handlers.context import Context
-from handlers.router import Router
+from handlers.router import Router, id_of
 from knowledge.normalize import fold
 from knowledge.phone import normalize_phone
 from operations import Actor, NotPossible
@@ -106,7 +106,7 @@ async def link_button(ctx: Context, arg: str) -> Reply | list[Reply]:
     expired = Reply(ctx.t(ops.EXPIRED))
     if ctx.member.flow != FLOW:
         return expired
-    if kind == "c" and value.isdigit() and await ctx.session.get(Cooperative, int(value)):
+    if kind == "c" and id_of(value) and await ctx.session.get(Cooperative, id_of(value)):
         data.update(step="role", coop_id=int(value))
         ctx.member.flow_data = data
         return ask_role(ctx)
@@ -180,7 +180,7 @@ async def decide(ctx: Context, approve: bool, member_id: str) -> Reply:
     done = await ops.decide_link(
         ctx.session,
         Actor.of(ctx.member),
-        int(member_id) if member_id.isdigit() else 0,
+        id_of(member_id) or 0,
         approve,
         translations=ctx.translations,
         now=ctx.clock(),

@@ -19,7 +19,7 @@ from ground.messages import Button, Reply, rows
 from handlers.context import Context
 from handlers.event_answers import event_answer, is_event_entry
 from handlers.law import cited_buttons, with_related_articles
-from handlers.router import Router
+from handlers.router import Router, id_of
 from knowledge.base import Entry
 from knowledge.normalize import fold, has_diacritics
 from knowledge.search import SearchResult
@@ -149,7 +149,7 @@ def register(router: Router) -> None:
     async def none_of_these(ctx: Context, qid: str) -> Reply:
         """None of the offered topics: the question goes to staff as the member asked it,
         and counts as unanswered for /chuahoi."""
-        question = await ctx.session.get(Question, int(qid)) if qid.isdigit() else None
+        question = await ctx.session.get(Question, id_of(qid)) if id_of(qid) else None
         if question is None or question.member_id != ctx.member.id:
             return Reply(ctx.t("Không tìm thấy câu hỏi này."))
         if not question.matched:  # pressed before: the ticket is open already
@@ -162,7 +162,7 @@ def register(router: Router) -> None:
     @router.action("fb")
     async def feedback(ctx: Context, arg: str) -> Reply:
         kind, _, qid = arg.partition(":")
-        question = await ctx.session.get(Question, int(qid)) if qid.isdigit() else None
+        question = await ctx.session.get(Question, id_of(qid)) if id_of(qid) else None
         if question is None or question.member_id != ctx.member.id or kind not in ("up", "dn"):
             return Reply(ctx.t("Không tìm thấy câu hỏi này."))
         question.vote = 1 if kind == "up" else -1

