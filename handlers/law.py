@@ -321,44 +321,49 @@ def is_reference(text: str) -> bool:
     return parse_reference(text, whole=True) is not None
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "luat", "law", "dieu", description=N_("Đọc điều luật: /luat 90, /luat thừa kế vốn góp")
-    )
-    async def law_command(ctx: Context, arg: str) -> Reply:
-        arg = arg.strip()[:200]
-        if not arg:
-            return usage_reply(ctx)
-        ref = parse_number_or_reference(arg)
-        if ref is not None:
-            return open_reference(ctx, ref)
-        return found_reply(ctx, arg)
-
-    @router.text_claim("law", is_reference)
-    async def law_text_reference(ctx: Context, typed: str) -> Reply:
-        ref = parse_reference(typed, whole=True)
-        if ref is None:  # claimed, so it parses; kept for safety
-            return usage_reply(ctx)
+async def law_command(ctx: Context, arg: str) -> Reply:
+    arg = arg.strip()[:200]
+    if not arg:
+        return usage_reply(ctx)
+    ref = parse_number_or_reference(arg)
+    if ref is not None:
         return open_reference(ctx, ref)
+    return found_reply(ctx, arg)
 
-    @router.action("law")
-    async def open_article(ctx: Context, arg: str) -> Reply:
-        key, _, rest = arg.partition(":")
-        part, _, rest = rest.partition(":")
-        clause, _, point = rest.partition(":")
-        article = law_text().by_key.get(key)
-        if article is None:
-            return usage_reply(ctx)
-        return article_reply(
-            ctx,
-            article,
-            int(part) if part.isdigit() else 0,
-            int(clause) if clause.isdigit() else None,
-            {"dd": "đ"}.get(point, point) if point.isalpha() and len(point) <= 2 else None,
-        )
 
-    @router.action("lawch")
-    async def chapter(ctx: Context, arg: str) -> Reply:
-        doc_key, _, rest = arg.partition(":")
-        n, _, page = rest.partition(":")
-        return chapter_reply(ctx, doc_key, n, int(page) if page.isdigit() else 0)
+async def law_text_reference(ctx: Context, typed: str) -> Reply:
+    ref = parse_reference(typed, whole=True)
+    if ref is None:  # claimed, so it parses; kept for safety
+        return usage_reply(ctx)
+    return open_reference(ctx, ref)
+
+
+async def open_article(ctx: Context, arg: str) -> Reply:
+    key, _, rest = arg.partition(":")
+    part, _, rest = rest.partition(":")
+    clause, _, point = rest.partition(":")
+    article = law_text().by_key.get(key)
+    if article is None:
+        return usage_reply(ctx)
+    return article_reply(
+        ctx,
+        article,
+        int(part) if part.isdigit() and len(part) <= 3 else 0,
+        int(clause) if clause.isdigit() and len(clause) <= 3 else None,
+        {"dd": "đ"}.get(point, point) if point.isalpha() and len(point) <= 2 else None,
+    )
+
+
+async def chapter(ctx: Context, arg: str) -> Reply:
+    doc_key, _, rest = arg.partition(":")
+    n, _, page = rest.partition(":")
+    return chapter_reply(ctx, doc_key, n, int(page) if page.isdigit() and len(page) <= 3 else 0)
+
+
+def register(router: Router) -> None:
+    router.command(
+        "luat", "law", "dieu", description=N_("Đọc điều luật: /luat 90, /luat thừa kế vốn góp")
+    )(law_command)
+    router.text_claim("law", is_reference)(law_text_reference)  # "điều 90 luật htx" typed
+    router.action("law")(open_article)
+    router.action("lawch")(chapter)
