@@ -164,3 +164,20 @@ class Chat:
     async def say(self, text: str) -> str:
         outcome = await self.send(text)
         return "\n\n".join(r.text for r in outcome.replies)
+
+
+@pytest.fixture
+async def zalo(small_app: App):  # type: ignore[no-untyped-def]
+    """A Zalo channel on a fake Bot API (tests/zalo_fake.py)."""
+    from tests.zalo_fake import zalo_bot
+
+    async for bot in zalo_bot(small_app):
+        yield bot
+
+
+@pytest.fixture
+def extra_commands(small_app: App):  # type: ignore[no-untyped-def]
+    """Register throwaway commands on the router for one test (tests/zalo_fake.py)."""
+    from tests.zalo_fake import extra_commands_of
+
+    yield from extra_commands_of(small_app)
