@@ -1,6 +1,6 @@
 """Held-out probes: member questions across the whole cooperative law, written from the law text
 by someone who had not read the knowledge base (qa_probe, qa_probe_more), then written after
-rounds of fixes and never tuned against (qa_probe2, qa_probe3). The floors keep what was
+rounds of fixes (qa_probe2, qa_probe3, qa_probe4; the last never tuned against). The floors keep what was
 measured, so a change to the content or the search cannot quietly lose it."""
 
 from pathlib import Path
@@ -13,12 +13,13 @@ from knowledge.evaluate import evaluate, load_cases
 DATA = Path(__file__).resolve().parent / "data"
 
 # (accuracy in scope, rejection out of scope); measured 2026-11-29: probe 0.975 / 0.983,
-# more 0.899, probe2 0.963 / 0.950, probe3 0.934 / 0.950.
+# more 0.899, probe2 0.963 / 0.950, probe3 0.934 / 0.950, probe4 0.957 / 0.867.
 FLOORS = {
     "qa_probe.jsonl": (0.95, 0.95),
     "qa_probe_more.jsonl": (0.87, 1.0),
     "qa_probe2.jsonl": (0.93, 0.90),
     "qa_probe3.jsonl": (0.90, 0.90),
+    "qa_probe4.jsonl": (0.93, 0.85),
 }
 
 
