@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import __version__, cli_staff
+from bot import __version__, cli_staff, cli_web
 from bot.cli_backup import backup_command, restore_command
 from bot.cli_reports import add_report_commands, export_reports, report_commands
 from ground.settings import Settings, SettingsError, load_settings
@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_broadcasts.add_parser(sub)
     cli_staff.add_parsers(sub)  # links, staff, tickets
+    cli_web.add_parser(sub)  # the staff web console
 
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
 
@@ -158,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "links": cli_staff.run,
         "staff": cli_staff.run,
         "tickets": cli_staff.run,
+        "web": cli_web.run,
     }[args.command]
     try:
         return handler(settings, args)

@@ -1,0 +1,52 @@
+"""What the staff console's overview shows: questions this week and how they were answered,
+open tickets, the current report period's progress, upcoming events, broadcasts in progress.
+Read-only; staff only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import broadcasts as broadcast_data
+from db import events as event_data
+from db import overview as data
+from db.models import Broadcast, Event
+from ground.settings import Settings
+from operations import reports
+from operations.rights import Actor, require_staff
+
+
+@dataclass(frozen=True)
+class Overview:
+    questions: data.QuestionStats
+    open_tickets: int
+    period: reports.ProgressView | None
+    events: list[Event]
+    broadcasts: list[tuple[Broadcast, broadcast_data.Tally]]
+
+
+async def broadcasts_in_progress(
+    session: AsyncSession, actor: Actor, limit: int = 10
+) -> list[tuple[Broadcast, broadcast_data.Tally]]:
+    await require_staff(session, actor)
+    found = await data.active_broadcasts(session, limit)
+    return [(b, await broadcast_data.tally(session, b.id)) for b in found]
+
+
+async def overview(
+    session: AsyncSession, actor: Actor, settings: Settings, now: datetime
+) -> Overview:
+    await require_staff(session, actor)
+    try:
+        period: reports.ProgressView | None = await reports.progress(session, actor, "", settings)
+    except reports.PeriodProblem:
+        period = None  # no period opened yet
+    return Overview(
+        questions=await data.question_stats(session, now - timedelta(days=7)),
+        open_tickets=await data.open_ticket_count(session),
+        period=period,
+        events=await event_data.upcoming(session, now, settings.tz, limit=5),
+        broadcasts=await broadcasts_in_progress(session, actor),
+    )
