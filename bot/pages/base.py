@@ -109,12 +109,11 @@ class Pager:
     per_page: int
     total: int
 
-    @classmethod
-    def of(cls, request: Request, total: int, per_page: int = 50) -> Pager:
+    @staticmethod
+    def number(request: Request) -> int:
+        """The page asked for (``?trang=``), from 1."""
         raw = request.query_params.get("trang", "1")
-        page = int(raw) if raw.isdigit() else 1
-        pages = max(1, math.ceil(total / per_page))
-        return cls(min(max(page, 1), pages), per_page, total)
+        return max(1, min(int(raw), 100_000)) if raw.isdigit() else 1
 
     @property
     def pages(self) -> int:
@@ -138,10 +137,14 @@ class Page:
     csrf: str
     now: datetime
     form: FormData | None = None
+    # Read when the request starts: after a rollback the member row is expired.
+    is_admin: bool = False
+    who: str = ""
 
-    @property
-    def is_admin(self) -> bool:
-        return self.member.role == ROLE_ADMIN and self.console.is_staff(self.member)
+    def __post_init__(self) -> None:
+        self.is_admin = self.member.role == ROLE_ADMIN and self.console.is_staff(self.member)
+        m = self.member
+        self.who = m.display_name or f"{m.channel}:{m.user_id}"
 
     def arg(self, name: str, default: str = "") -> str:
         """A form field (POST) or query parameter (GET), stripped, at most 4,000 characters."""
