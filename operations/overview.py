@@ -13,9 +13,10 @@ from db import broadcasts as broadcast_data
 from db import events as event_data
 from db import overview as data
 from db.models import Broadcast, Event
+from ground.i18n import N_
 from ground.settings import Settings
 from operations import reports
-from operations.rights import Actor, require_staff
+from operations.rights import Actor, NotPossible, require_staff
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,32 @@ async def overview(
         events=await event_data.upcoming(session, now, settings.tz, limit=5),
         broadcasts=await broadcasts_in_progress(session, actor),
     )
+
+
+async def recent_broadcasts(
+    session: AsyncSession, actor: Actor, offset: int, limit: int
+) -> tuple[int, list[tuple[Broadcast, broadcast_data.Tally]]]:
+    """Broadcasts newest first, one page, each with its tally."""
+    await require_staff(session, actor)
+    total, found = await data.recent_broadcasts(session, offset, limit)
+    return total, [(b, await broadcast_data.tally(session, b.id)) for b in found]
+
+
+async def broadcast_status(
+    session: AsyncSession, actor: Actor, broadcast_id: int
+) -> tuple[Broadcast, broadcast_data.Tally]:
+    """One broadcast and its tally so far (sent, open, failed and skipped by reason)."""
+    await require_staff(session, actor)
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise NotPossible(N_("Không tìm thấy thông báo này."))
+    await session.refresh(broadcast)  # the delivery engine changes it from elsewhere
+    return broadcast, await broadcast_data.tally(session, broadcast.id)
+
+
+async def upcoming_events(
+    session: AsyncSession, actor: Actor, now: datetime, settings: Settings, limit: int = 100
+) -> list[Event]:
+    """Events not over yet, soonest first (what members see with /sukien)."""
+    await require_staff(session, actor)
+    return await event_data.upcoming(session, now, settings.tz, limit=limit)

@@ -119,3 +119,75 @@ async def file_report(rep: Chat) -> None:
     await _fill_form(rep)
     await rep.say("bỏ qua")  # the last question is optional
     assert "Đã gửi" in await rep.say("1")  # Gửi
+
+
+async def test_a_broadcast_from_the_page_counts_previews_sends_and_reaches_100(
+    small_app: App,
+) -> None:
+    from bot.channels.console import console_engine
+
+    for user in ("m1", "m2", "m3"):
+        await Chat(small_app, user).send("/start")
+    async with client(small_app) as http:
+        await sign_in(http, Chat(small_app, "boss"))
+        token = await csrf(http, "/console/broadcasts")
+        r = await http.get("/console/broadcasts/count", params={"audience": "all"})
+        assert "Sẽ gửi tới 3 người" in r.text  # the author is not counted
+        r = await http.get("/console/broadcasts/count",
+                           params={"audience": "sector", "value_sector": "no-such"})  # fmt: skip
+        assert "Không có nhóm người nhận này" in r.text
+        r = await http.post("/console/broadcasts/preview",
+                            data={"csrf": token, "text": "<i>Hội chợ</i> 5/12"})  # fmt: skip
+        assert "&lt;i&gt;Hội chợ&lt;/i&gt; 5/12" in r.text and "Zalo" in r.text
+        r = await http.post("/console/broadcasts",
+                            data={"csrf": token, "text": "Hội chợ OCOP 5/12", "audience": "all"})  # fmt: skip
+        assert r.status_code == 303
+        detail = r.headers["location"]
+        r = await http.get(detail + "/progress")
+        assert "0/3" in r.text and 'hx-trigger="every 2s"' in r.text
+        await console_engine(small_app.conversation).drain()
+        r = await http.get(detail + "/progress")
+        assert "100%" in r.text and "every 2s" not in r.text and "đã gửi xong" in r.text
+        r = await http.post(detail + "/cancel", data={"csrf": token})
+        assert r.status_code == 400  # nothing left to stop
+    inbox = await take(small_app, "m2")
+    assert "Hội chợ OCOP 5/12" in inbox
+
+
+async def take(app: App, user: str) -> str:
+    from bot.channels.console import take_outbox
+
+    return "\n".join(r.text for r in await take_outbox(app.conversation, user, remember=False))
+
+
+async def test_events_questions_and_the_audit_log(small_app: App, tmp_path: Path) -> None:
+    small_app_console_folder(small_app, tmp_path)
+    member = Chat(small_app, "farmer")
+    await member.say("<b>câu hỏi lạ</b> về máy cày xyzzy")
+    await member.say("cau hoi la ve may cay xyzzy")
+    async with client(small_app) as http:
+        await sign_in(http, Chat(small_app, "boss"))
+        token = await csrf(http, "/console/events")
+        r = await http.post("/console/events", data={
+            "csrf": token, "title": "Hội chợ <OCOP>", "starts_at": "2026-12-05T08:00",
+            "place": "Yên Bái", "tags": "ocop, hội chợ"})  # fmt: skip
+        assert r.status_code == 200 and "Đã thêm sự kiện" in r.text
+        assert "Hội chợ &lt;OCOP&gt;" in r.text and "05/12/2026, 08:00" in r.text
+        r = await http.post("/console/events", data={"csrf": token, "title": "X",
+                                                     "starts_at": "mai"})  # fmt: skip
+        assert r.status_code == 400 and "không hợp lệ" in r.text
+        events_file = tmp_path / "su-kien.csv"
+        events_file.write_text("Tên sự kiện,Bắt đầu\nTập huấn,10/12/2026\nLỗi,không phải ngày\n",
+                               encoding="utf-8")  # fmt: skip
+        r = await http.post("/console/events/import", data={"csrf": token},
+                            files={"file": (events_file.name, events_file.read_bytes())})  # fmt: skip
+        assert r.status_code == 200 and "Dòng 3:" in r.text, r.text
+        r = await http.get("/console/questions")
+        assert "&lt;b&gt;câu hỏi lạ&lt;/b&gt; về máy cày xyzzy" in r.text
+        assert "<b>câu hỏi lạ" not in r.text
+        r = await http.get("/console/audit", params={"viec": "event_added"})
+        assert "event_added" in r.text and "web_signed_in</td>" not in r.text
+        r = await http.get("/console/audit", params={"ai": "console:boss"})
+        assert "web_signed_in" in r.text
+        r = await http.get("/console/")
+        assert "Hội chợ &lt;OCOP&gt;" in r.text and "2</b>" in r.text  # questions this week

@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.pages import auth, coops, overview, reports, tickets
+from bot.pages import auth, broadcasts, coops, events, journal, overview, reports, tickets
 from bot.pages.base import PREFIX, Console
 
 __all__ = ["Console", "routes"]
@@ -24,6 +24,6 @@ def routes(console: Console) -> list[BaseRoute]:
     found: list[BaseRoute] = [
         Mount(PREFIX + "/static", StaticFiles(directory=STATIC), name="static")
     ]
-    for module in (auth, overview, tickets, coops, reports):
+    for module in (auth, overview, tickets, coops, reports, broadcasts, events, journal):
         found += module.routes(console)
     return found
