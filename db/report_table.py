@@ -32,3 +32,17 @@ async def period_rows(
     ordered = stmt.order_by(Report.id.is_not(None), Cooperative.name, Cooperative.id)
     rows = (await session.execute(ordered.offset(offset).limit(limit))).all()
     return int(total), [(c, r) for c, r in rows]
+
+
+async def counts(session: AsyncSession, period: str) -> tuple[int, int]:
+    """(submitted, expected) for ``period`` in one query: every active cooperative is
+    expected, and any other that submitted (as :func:`db.reports.progress` counts them)."""
+    joined = and_(Report.cooperative_id == Cooperative.id, Report.period == period)
+    stmt = (
+        select(func.count(Report.id), func.count(Cooperative.id))
+        .select_from(Cooperative)
+        .outerjoin(Report, joined)
+        .where(or_(Cooperative.status == "active", Report.id.is_not(None)))
+    )
+    submitted, expected = (await session.execute(stmt)).one()
+    return int(submitted), int(expected)

@@ -15,7 +15,8 @@ from db import overview as data
 from db.models import Broadcast, Event
 from ground.i18n import N_
 from ground.settings import Settings
-from operations import reports
+from operations import report_table
+from operations.reports import PeriodProblem
 from operations.rights import Actor, NotPossible, require_staff
 
 
@@ -23,7 +24,7 @@ from operations.rights import Actor, NotPossible, require_staff
 class Overview:
     questions: data.QuestionStats
     open_tickets: int
-    period: reports.ProgressView | None
+    period: report_table.Summary | None
     events: list[Event]
     broadcasts: list[tuple[Broadcast, broadcast_data.Tally]]
 
@@ -41,8 +42,10 @@ async def overview(
 ) -> Overview:
     await require_staff(session, actor)
     try:
-        period: reports.ProgressView | None = await reports.progress(session, actor, "", settings)
-    except reports.PeriodProblem:
+        period: report_table.Summary | None = await report_table.summary(
+            session, actor, "", settings
+        )
+    except PeriodProblem:
         period = None  # no period opened yet
     return Overview(
         questions=await data.question_stats(session, now - timedelta(days=7)),

@@ -27,17 +27,21 @@ def group_similar(
     groups: list[tuple[str, str]] = []  # (key, shown text)
     counts: Counter[int] = Counter()
     closest: dict[int, Counter[str]] = {}
+    seen: dict[str, int] = {}  # a key met before goes to the group it went to (same scan)
     for key, text, entry in zip(keys, texts, entries, strict=True):
-        for i, (gkey, shown) in enumerate(groups):
-            if fuzz.token_set_ratio(key, gkey) >= cutoff:
-                counts[i] += 1
-                if not has_diacritics(shown) and has_diacritics(text):
-                    groups[i] = (gkey, text)
-                break
-        else:
+        i = seen.get(key, -1)
+        if i < 0:
+            i = next((n for n, (gkey, _) in enumerate(groups)
+                      if fuzz.token_set_ratio(key, gkey) >= cutoff), -1)  # fmt: skip
+            seen[key] = i if i >= 0 else len(groups)
+        if i < 0:
             groups.append((key, text))
             i = len(groups) - 1
-            counts[i] += 1
+        else:
+            gkey, shown = groups[i]
+            if not has_diacritics(shown) and has_diacritics(text):
+                groups[i] = (gkey, text)
+        counts[i] += 1
         if entry:
             closest.setdefault(i, Counter())[entry] += 1
     return [
@@ -60,13 +64,13 @@ async def unanswered(
     asked first."""
     await require_staff(session, actor)
     stmt = (
-        select(Question)
+        select(Question.folded, Question.text, Question.entry_id)
         .where(Question.created_at >= now - timedelta(days=days))
         .where(or_(Question.matched.is_(False), Question.vote == -1))
         .order_by(Question.created_at.desc())
         .limit(MOST)
     )
-    found = (await session.execute(stmt)).scalars().all()
+    found = (await session.execute(stmt)).all()
     groups = group_similar([q.folded for q in found], [q.text for q in found],
                      [q.entry_id for q in found])  # fmt: skip
     return [Unanswered(text, n, entry) for text, n, entry in groups]

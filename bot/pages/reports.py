@@ -26,8 +26,8 @@ async def _page(page: Page, period_text: str = "", **extra: object) -> Response:
     c = page.console
     periods = await report_table.periods(page.session, page.actor)
     try:
-        view = await ops.progress(page.session, page.actor, period_text or page.query("ky"),
-                                  c.settings)  # fmt: skip
+        view = await report_table.summary(page.session, page.actor,
+                                          period_text or page.query("ky"), c.settings)  # fmt: skip
     except PeriodProblem as exc:
         if exc.reason != "none_yet":
             return _problem(page, exc)
@@ -36,7 +36,7 @@ async def _page(page: Page, period_text: str = "", **extra: object) -> Response:
     if view is not None:
         n = Pager.number(page.request)
         total, rows = await report_table.period_rows(page.session, page.actor,
-                                                     view.progress.period, state,
+                                                     view.period, state,
                                                      (n - 1) * PER_PAGE, PER_PAGE)  # fmt: skip
         pager = Pager(n, PER_PAGE, total)
     return page.render(
