@@ -185,3 +185,17 @@ async def test_sign_out_and_sign_out_everywhere(small_app: App) -> None:
         "web_signed_out_everywhere",
         "web_signed_out",
     } <= actions
+
+
+async def test_staff_who_chose_english_get_the_console_in_english(small_app: App) -> None:
+    boss = Chat(small_app, "boss")
+    async with small_app.conversation.sessions() as s:
+        await boss.send("/start")
+        row = (await s.execute(select(Member).where(Member.user_id == "boss"))).scalar_one()
+        row.locale = "en"
+        await s.commit()
+    async with client(small_app) as http:
+        await sign_in(http, boss)
+        r = await http.get("/console/")
+        assert '<html lang="en">' in r.text and "Overview" in r.text and "Sign out" in r.text
+        assert "Tổng quan" not in r.text

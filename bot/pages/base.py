@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.pages.labels import state_name
 from db.models import ROLE_ADMIN, ROLE_STAFF, Member
 from ground.i18n import Translations, Translator
 from ground.settings import Settings
@@ -98,6 +99,7 @@ class Console:
             day=t.day,
             number=t.number,
             locale=t.locale,
+            state_of=lambda value: state_name(t, value),
             **values,
         )
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
