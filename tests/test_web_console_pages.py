@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from db.cooperatives import DEMO_FILE
-from db.models import AuditEntry, Cooperative, Member, ReportPeriod
+from db.models import AuditEntry, Cooperative, Event, Member, ReportPeriod
 from tests.conftest import Chat, Clock
 from tests.console_client import client, csrf, sign_in
 from tests.test_reports import _fill_form
@@ -173,6 +173,15 @@ async def test_events_questions_and_the_audit_log(small_app: App, tmp_path: Path
             "place": "Yên Bái", "tags": "ocop, hội chợ"})  # fmt: skip
         assert r.status_code == 200 and "Đã thêm sự kiện" in r.text
         assert "Hội chợ &lt;OCOP&gt;" in r.text and "05/12/2026, 08:00" in r.text
+        async with small_app.conversation.sessions() as s:
+            event_id = (await s.execute(select(Event.id))).scalar_one()
+        r = await http.get(f"/console/events/{event_id}")
+        assert 'value="2026-12-05T08:00"' in r.text and 'value="Hội chợ &lt;OCOP&gt;"' in r.text
+        r = await http.post(f"/console/events/{event_id}", data={
+            "csrf": token, "title": "Hội chợ OCOP", "starts_at": "2026-12-06T09:30"})  # fmt: skip
+        assert r.status_code == 200 and "Đã lưu sự kiện" in r.text and "06/12/2026, 09:30" in r.text
+        r = await http.post("/console/events", data={
+            "csrf": token, "title": "Hội chợ <OCOP>", "starts_at": "2026-12-05T08:00"})  # fmt: skip
         r = await http.post("/console/events", data={"csrf": token, "title": "X",
                                                      "starts_at": "mai"})  # fmt: skip
         assert r.status_code == 400 and "không hợp lệ" in r.text

@@ -67,10 +67,40 @@ async def upload(page: Page) -> Response:
     return await _page(page, report=report)
 
 
+def _event_id(page: Page) -> int:
+    raw = page.request.path_params["id"]
+    if not raw.isdigit():
+        raise NotPossible(N_("Sự kiện này không còn trong danh sách. Gõ /sukien để xem."))
+    return int(raw)
+
+
+async def edit(page: Page) -> Response:
+    tz = page.console.settings.tz
+    found = [e for e in await overview.upcoming_events(page.session, page.actor, page.now,
+                                                        page.console.settings, limit=500)
+             if e.id == _event_id(page)]  # fmt: skip
+    if not found:
+        raise NotPossible(N_("Sự kiện này không còn trong danh sách. Gõ /sukien để xem."))
+    event = found[0]
+
+    def local(value: Any, fmt: str = "%Y-%m-%dT%H:%M") -> str:
+        return value.astimezone(tz).strftime(fmt) if value is not None else ""
+
+    return page.render("event_edit.html", e=event, local=local)
+
+
+async def save(page: Page) -> Response:
+    event = await ops.update_event(page.session, page.actor, _event_id(page), _values(page),
+                                   page.now)  # fmt: skip
+    return await _page(page, notice=page.t.t("Đã lưu sự kiện “{title}”.", title=event.title))
+
+
 def routes(console: Console) -> list[BaseRoute]:
     base = PREFIX + "/events"
     return [
         Route(base, staff_page(console, events), methods=["GET"]),
         Route(base, staff_page(console, add), methods=["POST"]),
         Route(base + "/import", staff_page(console, upload), methods=["POST"]),
+        Route(base + "/{id}", staff_page(console, edit), methods=["GET"]),
+        Route(base + "/{id}", staff_page(console, save), methods=["POST"]),
     ]
