@@ -83,3 +83,8 @@ async def upcoming_events(
     """Events not over yet, soonest first (what members see with /sukien)."""
     await require_staff(session, actor)
     return await event_data.upcoming(session, now, settings.tz, limit=limit)
+
+
+async def open_ticket_count(session: AsyncSession, actor: Actor) -> int:
+    await require_staff(session, actor)
+    return await data.open_ticket_count(session)

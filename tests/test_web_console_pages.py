@@ -200,3 +200,24 @@ async def test_events_questions_and_the_audit_log(small_app: App, tmp_path: Path
         assert "web_signed_in" in r.text
         r = await http.get("/console/")
         assert "Hội chợ &lt;OCOP&gt;" in r.text and "2</b>" in r.text  # questions this week
+
+
+async def test_open_tickets_come_20_a_page_oldest_first(small_app: App, clock: Clock) -> None:
+    from operations import Actor
+    from operations import tickets as ticket_ops
+
+    await Chat(small_app, "farmer").send("/start")
+    async with small_app.conversation.sessions() as s:
+        row = (await s.execute(select(Member).where(Member.user_id == "farmer"))).scalar_one()
+        for i in range(25):
+            clock.now += timedelta(minutes=1)
+            await ticket_ops.open_ticket(s, Actor.of(row), f"câu số {i:02d}",
+                                         translations=small_app.translations,
+                                         settings=small_app.settings, now=clock())  # fmt: skip
+        await s.commit()
+    async with client(small_app) as http:
+        await sign_in(http, Chat(small_app, "boss"))
+        first = (await http.get("/console/tickets")).text
+        second = (await http.get("/console/tickets", params={"trang": "2"})).text
+    assert "câu số 00" in first and "câu số 19" in first and "câu số 20" not in first
+    assert "Trang 1/2" in first and "câu số 24" in second and "câu số 00" not in second

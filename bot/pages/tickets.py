@@ -7,10 +7,13 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.pages.base import PREFIX, Console, Page, staff_page
+from bot.pages.base import PREFIX, Console, Page, Pager, staff_page
+from operations import overview
 from operations import tickets as ops
 from operations.members import member_label
 from operations.rights import NotPossible
+
+PER_PAGE = 20
 
 
 def _ticket_id(page: Page) -> int:
@@ -21,8 +24,11 @@ def _ticket_id(page: Page) -> int:
 
 
 async def _list(page: Page, notice: str | None = None) -> Response:
-    found = await ops.open_tickets(page.session, page.actor)
-    return page.render("tickets.html", tickets=found, notice=notice, label=member_label)
+    n = Pager.number(page.request)
+    found = await ops.open_tickets(page.session, page.actor, (n - 1) * PER_PAGE, PER_PAGE)
+    total = await overview.open_ticket_count(page.session, page.actor)
+    return page.render("tickets.html", tickets=found, notice=notice, label=member_label,
+                       pager=Pager(n, PER_PAGE, total))  # fmt: skip
 
 
 async def tickets(page: Page) -> Response:
