@@ -4,6 +4,7 @@ PostgreSQL): cooperatives (import with a bad row, search, export, approve a link
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
