@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.pages import Console
 from db import migrate
 from db.session import create_engine, session_factory
 from ground.i18n import Translations
@@ -27,6 +28,16 @@ class App:
 
     async def upgrade_database(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.engine)
+
+    def console(self) -> Console:
+        """The staff web console's dependencies (bot/pages), on this app's database."""
+        return Console(
+            session_factory(self.engine),
+            self.settings,
+            self.translations,
+            self.kb,
+            clock=lambda: self.conversation.clock(),
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()

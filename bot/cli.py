@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import __version__, cli_staff
+from bot import __version__, cli_staff, cli_web
 from bot.cli_ask import _ask, _eval
 from bot.cli_backup import backup_command, restore_command
 from bot.cli_reports import add_report_commands, export_reports, report_commands
@@ -130,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_broadcasts.add_parser(sub)
     cli_staff.add_parsers(sub)  # links, staff, tickets
+    cli_web.add_parser(sub)  # the staff web console
 
     sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
 
@@ -181,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "links": cli_staff.run,
         "staff": cli_staff.run,
         "tickets": cli_staff.run,
+        "web": cli_web.run,
     }[args.command]
     try:
         return handler(settings, args)

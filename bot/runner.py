@@ -195,7 +195,9 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
 def _web_server(
     app: App, hooks: list[Webhook], host: str, port: int, files: FileLinks | None = None
 ) -> _Server:
-    web = create_web_app(app.engine, app.kb, hooks, files)
+    from bot.pages import routes as console_routes
+
+    web = create_web_app(app.engine, app.kb, hooks, files, console_routes(app.console()))
     config = uvicorn.Config(
         web,
         host=host,

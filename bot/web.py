@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from knowledge.base import KnowledgeStore
 
@@ -224,9 +224,10 @@ def create_web_app(
     kb: KnowledgeStore,
     webhooks: Sequence[Webhook] = (),
     files: FileLinks | None = None,
+    pages: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """The ASGI app serving ``webhooks``, ``GET /healthz`` and, with ``files``, the signed
-    download links of ``GET /files/<token>``."""
+    """The ASGI app serving ``webhooks``, ``GET /healthz``, with ``files`` the signed
+    download links of ``GET /files/<token>``, and ``pages`` (the staff console)."""
 
     async def healthz(request: Request) -> Response:
         ok, report = await health(engine, kb)
@@ -236,4 +237,5 @@ def create_web_app(
     routes += [Route(h.path, webhook_endpoint(h), methods=["POST"]) for h in webhooks]
     if files is not None:
         routes.append(Route(FileLinks.PATH + "/{token}", files_endpoint(files), methods=["GET"]))
+    routes += pages  # the staff web console (bot/pages), when the caller mounts it
     return Starlette(routes=routes)

@@ -85,11 +85,12 @@ async def claim(session: AsyncSession, ticket: Ticket, member_id: int, now: date
     return won.rowcount == 1
 
 
-async def unclosed(session: AsyncSession, limit: int = 20) -> list[Ticket]:
+async def unclosed(session: AsyncSession, limit: int = 20, offset: int = 0) -> list[Ticket]:
     stmt = (
         select(Ticket)
         .where(Ticket.status != TICKET_CLOSED)
         .order_by(Ticket.created_at, Ticket.id)
+        .offset(offset)
         .limit(limit)
     )
     return list((await session.execute(stmt)).scalars())

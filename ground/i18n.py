@@ -28,6 +28,8 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "coopbot"
 EXTRACT_KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
 SUPPORTED_CODE_DIRS = ("bot", "handlers", "operations", "outputs", "db", "knowledge", "ground")
+# Python code, and the web console's Jinja2 templates (``{{ t("…") }}`` in bot/pages/templates).
+EXTRACT_METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 
 
 def N_(message: str) -> str:

@@ -7,11 +7,7 @@ gets an honest "I don't know", the closest topics and a way to staff, and is kep
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import timedelta
-
-from rapidfuzz import fuzz
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert
 
 from db.models import Question
 from ground.i18n import N_, Translator
@@ -21,8 +17,9 @@ from handlers.event_answers import event_answer, is_event_entry
 from handlers.law import cited_buttons, with_related_articles
 from handlers.router import Router, id_of
 from knowledge.base import Entry
-from knowledge.normalize import fold, has_diacritics
+from knowledge.normalize import fold
 from knowledge.search import SearchResult
+from operations import Actor, questions
 
 MAX_QUESTION_CHARS = 1000
 
@@ -180,39 +177,10 @@ def register(router: Router) -> None:
         "chuahoi", "unanswered", description=N_("Câu hỏi chưa trả lời được"), role="staff"
     )
     async def unanswered(ctx: Context, _: str) -> Reply:
-        since = ctx.clock() - timedelta(days=30)
-        stmt = (
-            select(Question)
-            .where(Question.created_at >= since)
-            .where(or_(Question.matched.is_(False), Question.vote == -1))
-            .order_by(Question.created_at.desc())
-            .limit(2000)
-        )
-        questions = (await ctx.session.execute(stmt)).scalars().all()
-        if not questions:
+        groups = await questions.unanswered(ctx.session, Actor.of(ctx.member), ctx.clock())
+        if not groups:
             return Reply(ctx.t("30 ngày qua không có câu hỏi nào bị bỏ ngỏ hoặc bị chê."))
-        groups = group_similar([q.folded for q in questions], [q.text for q in questions])
         lines = [ctx.t("Câu hỏi chưa trả lời được hoặc bị chê (30 ngày qua):")]
-        for text, count in groups[:15]:
-            lines.append(ctx.tn("• {text} ({n} lần)", "• {text} ({n} lần)", count, text=text))
+        for g in groups[:15]:
+            lines.append(ctx.tn("• {text} ({n} lần)", "• {text} ({n} lần)", g.count, text=g.text))
         return Reply("\n".join(lines))
-
-
-def group_similar(keys: list[str], texts: list[str], cutoff: float = 85) -> list[tuple[str, int]]:
-    """Group near-identical questions, most frequent first.
-
-    A group is shown by a wording with diacritics when one was typed (easier to read).
-    """
-    groups: list[tuple[str, str]] = []  # (key, shown text)
-    counts: Counter[int] = Counter()
-    for key, text in zip(keys, texts, strict=True):
-        for i, (gkey, shown) in enumerate(groups):
-            if fuzz.token_set_ratio(key, gkey) >= cutoff:
-                counts[i] += 1
-                if not has_diacritics(shown) and has_diacritics(text):
-                    groups[i] = (gkey, text)
-                break
-        else:
-            groups.append((key, text))
-            counts[len(groups) - 1] += 1
-    return [(groups[i][1], c) for i, c in counts.most_common()]

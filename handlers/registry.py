@@ -13,6 +13,7 @@ from handlers import (
     reports,
     start,
     tickets,
+    web_access,
 )
 from handlers.router import Router
 
@@ -27,6 +28,7 @@ def build_router() -> Router:
     events.register(router)  # /sukien, reminders; staff /themsukien
     broadcasts.register(router)  # staff /thongbao /huythongbao
     law.register(router)  # /luat /law; "điều 90 luật htx" typed as text; article buttons
+    web_access.register(router)  # staff /dangnhap: a link to the web console
     pending.register(router)  # features still being built: none at the moment
     qa.register(router)  # free text → knowledge base; /chuahoi for staff
     return router

@@ -61,6 +61,27 @@ async def add_event(
     return event
 
 
+async def update_event(
+    session: AsyncSession, actor: Actor, event_id: int, values: dict[str, Any], now: datetime
+) -> Event:
+    """Change an event with the form's answers (the same checks as adding); the caller
+    commits. Reminders not yet sent follow the new date."""
+    await require_staff(session, actor)
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise OperationError(N_("Sự kiện này không còn trong danh sách. Gõ /sukien để xem."))
+    draft = draft_event(values)
+    if not (draft.title or "").strip() or draft.starts_at is None:
+        raise OperationError(N_("Sự kiện cần có tên và ngày bắt đầu."))
+    if data.check_dates(draft.starts_at, draft.ends_at, draft.register_by):
+        raise OperationError(N_("Ngày của sự kiện không khớp nhau. Gõ /themsukien để nhập lại."))
+    for key in FIELDS:
+        setattr(event, key, getattr(draft, key))
+    event.updated_at = now
+    audit.record(session, actor.name, "event_updated", now, f"event:{event.id}")
+    return event
+
+
 async def import_events(
     session: AsyncSession,
     actor: Actor,

@@ -281,11 +281,13 @@ class OpenTicket:
     thread: list[TicketMessage]
 
 
-async def open_tickets(session: AsyncSession, actor: Actor) -> list[OpenTicket]:
+async def open_tickets(
+    session: AsyncSession, actor: Actor, offset: int = 0, limit: int = 20
+) -> list[OpenTicket]:
     """Tickets not closed, oldest first, with every message said in them (staff only)."""
     actor.require_staff()
     out = []
-    for ticket in await q.unclosed(session):
+    for ticket in await q.unclosed(session, limit, offset):
         member = await session.get(Member, ticket.member_id) if ticket.member_id else None
         thread = await q.messages_of(session, ticket.id)
         out.append(OpenTicket(ticket, member, await q.coop_name(session, member), thread))

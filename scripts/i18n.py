@@ -16,14 +16,14 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ground.i18n import EXTRACT_KEYWORDS, SUPPORTED_CODE_DIRS, catalog_path  # noqa: E402
+from ground.i18n import EXTRACT_KEYWORDS, EXTRACT_METHODS, SUPPORTED_CODE_DIRS, catalog_path  # noqa: E402
 
 
 def extract() -> Catalog:
     template = Catalog(project="coopbot", charset="utf-8")
     for folder in SUPPORTED_CODE_DIRS:
         for filename, lineno, message, _comments, context in extract_from_dir(
-            ROOT / folder, keywords=EXTRACT_KEYWORDS
+            ROOT / folder, method_map=EXTRACT_METHODS, keywords=EXTRACT_KEYWORDS
         ):
             template.add(message, None, [(f"{folder}/{filename}", lineno)], context=context)
     return template

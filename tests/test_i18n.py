@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from ground.i18n import EXTRACT_KEYWORDS, SUPPORTED_CODE_DIRS, Translations, catalog_path
+from ground.i18n import (
+    EXTRACT_KEYWORDS,
+    EXTRACT_METHODS,
+    SUPPORTED_CODE_DIRS,
+    Translations,
+    catalog_path,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _code_messages() -> set[str]:
     found = set()
     for folder in SUPPORTED_CODE_DIRS:
-        for _, _, message, _, _ in extract_from_dir(ROOT / folder, keywords=EXTRACT_KEYWORDS):
+        for _, _, message, _, _ in extract_from_dir(
+            ROOT / folder, method_map=EXTRACT_METHODS, keywords=EXTRACT_KEYWORDS
+        ):
             found.add(message if isinstance(message, str) else message[0])
     return found
 
