@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot import __version__, cli_staff
 from bot.cli_backup import backup_command, restore_command
+from bot.cli_common import DatabaseUnreachable, open_database, translator, with_session
 from bot.cli_reports import add_report_commands, export_reports, report_commands
 from ground.settings import Settings, SettingsError, load_settings
 
@@ -42,8 +43,15 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="measure answers against a question set (JSONL)")
     ev.add_argument("file", type=Path)
-    ev.add_argument("--min-accuracy", type=float, default=0.0, help="e.g. 0.95")
-    ev.add_argument("--min-rejection", type=float, default=0.0, help="e.g. 0.90")
+    ev.add_argument(
+        "--min-accuracy",
+        type=float,
+        default=0.0,
+        help="exit 1 below this share of right answers, e.g. 0.95 (default: none)",
+    )
+    ev.add_argument("--min-rejection", type=float, default=0.0,
+                    help="exit 1 below this share of rightly refused questions, e.g. 0.90 "
+                    "(default: none)")  # fmt: skip
 
     kb = sub.add_parser("kb", help="knowledge-base commands")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
@@ -135,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"coopbot: configuration error: {exc}", file=sys.stderr)
+        print(exc.line(), file=sys.stderr)
         return 2
     from ground.logs import setup_logging
 
@@ -161,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }[args.command]
     try:
         return handler(settings, args)
+    except DatabaseUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
@@ -174,7 +185,8 @@ def _kb_store(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         return KnowledgeStore(settings.knowledge_dir or DATA_DIR)
     except KnowledgeError as exc:
-        print("coopbot: the knowledge base has problems (run 'coopbot kb check'):", file=sys.stderr)
+        t = translator(settings)
+        print(t.t("coopbot: kho kiến thức có lỗi (xem bằng coopbot kb check):"), file=sys.stderr)
         print(str(exc), file=sys.stderr)
         raise SystemExit(1) from None
 
@@ -190,6 +202,8 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.console import run_console
 
     async def go() -> int:
+        engine, _, _ = await open_database(settings, translator(settings))  # one line if not
+        await engine.dispose()
         app = build_app(settings, _kb_store(settings))
         try:
             await app.upgrade_database()
@@ -202,41 +216,49 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     if not (settings.telegram_bot_token or settings.zalo_bot_token):
-        print(
-            "coopbot: no channel to start. Set TELEGRAM_BOT_TOKEN (from @BotFather) and/or "
-            "ZALO_BOT_TOKEN (from Zalo Bot Manager), in the environment or in .env.",
-            file=sys.stderr,
-        )
+        t = translator(settings)
+        print(t.t("coopbot: không có kênh nào để chạy. Đặt TELEGRAM_BOT_TOKEN (lấy từ "
+                  "@BotFather) và/hoặc ZALO_BOT_TOKEN (lấy từ Zalo Bot Manager), trong biến môi "
+                  "trường hoặc trong tệp .env."), file=sys.stderr)  # fmt: skip
         return 2
     from bot.runner import run_channels
 
+    async def reachable() -> None:
+        engine, _, _ = await open_database(settings, translator(settings))
+        await engine.dispose()
+
+    asyncio.run(reachable())  # one line, not a traceback, when the database cannot be opened
     return asyncio.run(run_channels(settings, _kb_store(settings), args))
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
-    from db import migrate
-    from db.session import create_engine
+    from bot.cli_common import database_label
 
-    async def go() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            before, after = await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
-        if before == after:
-            print(f"database is up to date (revision {after})")
-        else:
-            print(f"database upgraded from {before or 'empty'} to {after}")
-        return 0
+    t = translator(settings)
 
-    return asyncio.run(go())
+    async def go() -> tuple[str | None, str | None]:
+        engine, before, after = await open_database(settings, t, announce_new=False)
+        await engine.dispose()
+        return before, after
+
+    before, after = asyncio.run(go())
+    db = database_label(settings.database_url)
+    if before == after:
+        print(t.t("Cơ sở dữ liệu {db} đã mới nhất (phiên bản {rev}).", db=db, rev=after))
+    elif before is None:
+        print(t.t("Đã tạo cơ sở dữ liệu mới {db} (phiên bản {rev}).", db=db, rev=after))
+    else:
+        print(t.t("Đã nâng cấp cơ sở dữ liệu {db} từ phiên bản {old} lên {rev}.", db=db,
+                  old=before, rev=after))  # fmt: skip
+    return 0
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.answers import answer_record
 
     if args.file is None and not args.question:
-        print("coopbot ask: give a question, or --file FILE", file=sys.stderr)
+        t = translator(settings)
+        print(t.t("coopbot ask: gõ một câu hỏi, hoặc --file TỆP"), file=sys.stderr)
         return 2
     store = _kb_store(settings)
     if args.file is not None:
@@ -251,7 +273,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
         elif record["matched"]:
             print(record["answer"])
         else:
-            print("(không tìm thấy câu trả lời chắc chắn)")
+            print(translator(settings).t("(không tìm thấy câu trả lời chắc chắn)"))
             for alt in record["alternatives"]:
                 print(f"  ? {alt['title']} [{alt['entry_id']}] {alt['score']:.2f}")
     return 0
@@ -265,11 +287,12 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     print(report.render())
     ok = report.accuracy >= args.min_accuracy and report.rejection >= args.min_rejection
     if not ok:
-        print(
-            f"below the minimum: accuracy {report.accuracy:.3f} (min {args.min_accuracy}), "
-            f"rejection {report.rejection:.3f} (min {args.min_rejection})",
-            file=sys.stderr,
-        )
+        t, shown = translator(settings), {"accuracy": round(report.accuracy, 3),
+                                          "rejection": round(report.rejection, 3)}  # fmt: skip
+        print(t.t("Dưới mức tối thiểu: độ đúng {accuracy} (tối thiểu {min_accuracy}), từ chối "
+                  "đúng {rejection} (tối thiểu {min_rejection})", **shown,
+                  min_accuracy=args.min_accuracy, min_rejection=args.min_rejection),
+              file=sys.stderr)  # fmt: skip
     return 0 if ok else 1
 
 
@@ -277,12 +300,13 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.base import DATA_DIR, load_dir
     from knowledge.check import check_all
 
+    t = translator(settings)
     path = settings.knowledge_dir or DATA_DIR
     if args.kb_command == "check":
-        problems, summary = check_all(path)
+        problems, counts = check_all(path)
         for p in problems:
             print(p)
-        print(summary)
+        print(_kb_summary(t, counts))
         return 1 if problems else 0
     if args.kb_command == "export":
         loaded = load_dir(path)
@@ -291,34 +315,26 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
     if args.kb_command == "suggestions":
         return _kb_suggestions(settings, args)
     if args.kb_command == "reload":
-        problems, summary = check_all(path)
+        problems, counts = check_all(path)
         if problems:
             for p in problems:
                 print(p)
-            print("not reloaded: running assistants keep the previous knowledge base")
+            print(t.t("Chưa nạp lại: các trợ lý đang chạy giữ kho kiến thức cũ."))
             return 1
         (path / ".reload").touch()
-        print(summary)
-        print("running assistants will reload within a few seconds")
+        print(_kb_summary(t, counts))
+        print(t.t("Các trợ lý đang chạy sẽ nạp lại trong vài giây."))
         return 0
     return 2
 
 
-def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
-    """Bring the schema up to date, then run ``await work(session)`` and return its result."""
-    from db import migrate
-    from db.session import create_engine, session_factory
-
-    async def go():  # type: ignore[no-untyped-def]
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-            async with session_factory(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
+def _kb_summary(t, counts) -> str:  # type: ignore[no-untyped-def]
+    line = t.t("{entries} mục, {questions} cách hỏi, {topics} chủ đề trong menu, {forms}",
+               entries=t.number(counts.entries), questions=t.number(counts.questions),
+               topics=counts.topics, forms=t.tn("{n} biểu mẫu", "{n} biểu mẫu", counts.forms))  # fmt: skip
+    if counts.problems:
+        return line + ": " + t.tn("{n} lỗi", "{n} lỗi", counts.problems)
+    return line + ": " + t.t("không có lỗi")
 
 
 def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def]
@@ -330,7 +346,7 @@ def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def
 
     progress = TerminalProgress()
     try:
-        return _with_session(
+        return with_session(
             settings,
             lambda s: import_cooperatives(s, path, datetime.now(UTC), "cli", progress),
         )
@@ -351,7 +367,7 @@ def _import_events(settings: Settings, path: Path) -> int:
 
     progress = TerminalProgress()
     try:
-        report = _with_session(
+        report = with_session(
             settings,
             lambda s: import_events(s, CLI, path, datetime.now(UTC), settings.tz, progress),
         )
@@ -386,7 +402,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     progress = TerminalProgress()
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        count = _with_session(
+        count = with_session(
             settings,
             lambda s: export_cooperatives(s, output, args.fmt, "cli", datetime.now(UTC), progress),
         )
@@ -414,34 +430,19 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
-def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
-    """Run ``work(session)`` on an up-to-date database; returns its result."""
-    from db import migrate
-    from db.session import create_engine, session_factory
-
-    async def go():  # type: ignore[no-untyped-def]
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-            async with session_factory(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
-
-
 def _kb_suggestions(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.suggestions import DRAFTS_DIR, write_drafts
     from operations import Actor
     from operations.suggestions import draft_entries
 
-    drafts = _with_session(settings, lambda s: draft_entries(s, Actor.cli()))
+    drafts = with_session(settings, lambda s: draft_entries(s, Actor.cli()))
+    t = translator(settings)
     if not drafts:
-        print("no closed ticket is marked for the knowledge base")
+        print(t.t("Chưa có yêu cầu đã đóng nào được đánh dấu để đưa vào kho kiến thức."))
         return 0
     path = write_drafts(drafts, args.output or DRAFTS_DIR)
-    print(f"{len(drafts)} draft entries written to {path} (unreviewed, not loaded)")
+    print(t.t("Đã ghi {n} mục nháp vào {path} (chưa duyệt, chưa được nạp).", n=len(drafts),
+              path=path))  # fmt: skip
     return 0
 
 
@@ -451,9 +452,9 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     async def work(session):  # type: ignore[no-untyped-def]
         return await audit.recent(session, args.limit)
 
-    entries = _with_session(settings, work)
+    entries = with_session(settings, work)
     if not entries:
-        print("the audit log is empty")
+        print(translator(settings).t("Nhật ký thao tác của cán bộ chưa có gì."))
     for e in entries:
         detail = json.dumps(e.detail, ensure_ascii=False) if e.detail else ""
         when = e.created_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")

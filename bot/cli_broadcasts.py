@@ -30,14 +30,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 async def _go(settings: Settings, args: argparse.Namespace, t: Translator) -> int:
-    from db import migrate
-    from db.session import create_engine, session_factory
+    from bot.cli_common import open_database
+    from db.session import session_factory
     from operations import broadcasts as ops
     from operations.rights import CLI, OperationError
 
-    engine = create_engine(settings.database_url)
+    engine, _, _ = await open_database(settings, t)
     try:
-        await migrate.upgrade(engine)
         async with session_factory(engine)() as session:
             try:
                 if args.broadcasts_command == "count":

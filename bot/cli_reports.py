@@ -53,10 +53,10 @@ def export_reports(settings: Settings, args: argparse.Namespace) -> int:
         await session.commit()
         return result
 
-    from bot.cli import _with_session
+    from bot.cli_common import with_session
 
     try:
-        r = _with_session(settings, work)
+        r = with_session(settings, work)
     except ops.PeriodProblem as exc:
         text = period_problem(t, exc.reason, exc.text, exc.period, ops.OLDEST_MONTHS)
         print(f"coopbot: {text}", file=sys.stderr)
@@ -119,9 +119,9 @@ def report_commands(settings: Settings, args: argparse.Namespace) -> int:
             await session.commit()
             return r
 
-        from bot.cli import _with_session
+        from bot.cli_common import with_session
 
-        return _with_session(settings, work)
+        return with_session(settings, work)
 
     try:
         r = run(getattr(args, "yes", False))

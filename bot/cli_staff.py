@@ -5,7 +5,6 @@ the command-line actor (``cli`` in the audit log), and commits only when it succ
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -60,21 +59,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _in_session(settings: Settings, work: Callable[[Any], Awaitable[list[str]]]) -> list[str]:
-    from db import migrate
-    from db.session import create_engine, session_factory
+    from bot.cli_common import with_session
 
-    async def go() -> list[str]:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-            async with session_factory(engine)() as session:
-                lines = await work(session)
-                await session.commit()
-                return lines
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
+    return with_session(settings, work, commit=True)
 
 
 async def _links(session: Any, args: argparse.Namespace, settings: Settings, tr: Any) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.base import Entry, Problem, load_dir
@@ -10,17 +11,31 @@ from knowledge.forms import FORMS_DIR, check_forms
 from knowledge.law import citations, law_text
 
 
-def check_all(path: Path, forms: Path = FORMS_DIR) -> tuple[list[Problem], str]:
+@dataclass(frozen=True)
+class CheckCounts:
+    """What ``check_all`` looked at; the command line words it in the operator's language."""
+
+    entries: int
+    questions: int
+    topics: int
+    forms: int
+    problems: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.entries} entries, {self.questions} question variants, {self.topics} menu "
+            f"topics, {self.forms} form{'s' if self.forms != 1 else ''}: "
+            + ("OK" if not self.problems else f"{self.problems} problems")
+        )
+
+
+def check_all(path: Path, forms: Path = FORMS_DIR) -> tuple[list[Problem], CheckCounts]:
     loaded = load_dir(path)
     form_problems, n_forms = check_forms(forms)
     problems = [*loaded.problems, *form_problems, *check_citations(loaded.entries)]
     n_q = sum(len(e.questions) for e in loaded.entries)
-    summary = (
-        f"{len(loaded.entries)} entries, {n_q} question variants, {len(loaded.menu)} menu topics, "
-        f"{n_forms} form{'s' if n_forms != 1 else ''}: "
-        + ("OK" if not problems else f"{len(problems)} problems")
-    )
-    return problems, summary
+    counts = CheckCounts(len(loaded.entries), n_q, len(loaded.menu), n_forms, len(problems))
+    return problems, counts
 
 
 def check_citations(entries: Iterable[Entry]) -> list[Problem]:

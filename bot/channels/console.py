@@ -123,6 +123,8 @@ async def run_console(
         line = line.strip()
         if not line:
             continue
+        if not interactive:  # piped: echo the typed line so a transcript can be followed
+            stdout.write(f"> {line}\n")
         n += 1
         incoming = Incoming(
             channel="console",
