@@ -337,97 +337,24 @@ def _kb_summary(t, counts) -> str:  # type: ignore[no-untyped-def]
     return line + ": " + t.t("không có lỗi")
 
 
-def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def]
-    """Import ``path``; the report, or ``None`` (after saying why) when the file is unusable."""
-    from datetime import UTC, datetime
-
-    from outputs.cooperatives import CooperativeFileError, import_cooperatives
-    from outputs.progress import TerminalProgress
-
-    progress = TerminalProgress()
-    try:
-        return with_session(
-            settings,
-            lambda s: import_cooperatives(s, path, datetime.now(UTC), "cli", progress),
-        )
-    except CooperativeFileError as exc:
-        print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
-        return None
-    finally:
-        progress.finish()
-
-
-def _import_events(settings: Settings, path: Path) -> int:
-    from datetime import UTC, datetime
-
-    from operations.events import import_events
-    from operations.rights import CLI
-    from outputs.events import EventFileError
-    from outputs.progress import TerminalProgress
-
-    progress = TerminalProgress()
-    try:
-        report = with_session(
-            settings,
-            lambda s: import_events(s, CLI, path, datetime.now(UTC), settings.tz, progress),
-        )
-    except EventFileError as exc:
-        print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        progress.finish()
-    print(report.render())
-    return 1 if report.rejected else 0
-
-
 def _import(settings: Settings, args: argparse.Namespace) -> int:
-    if args.import_command == "events":
-        return _import_events(settings, args.file)
-    report = _import_file(settings, args.file)
-    if report is None:
-        return 2
-    print(report.render())
-    return 1 if report.rejected else 0
+    from bot.cli_files import import_command
+
+    return import_command(settings, args)
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     if args.export_command == "reports":
         return export_reports(settings, args)
-    from datetime import UTC, datetime
+    from bot.cli_files import export_cooperatives_command
 
-    from outputs.cooperatives import export_cooperatives
-    from outputs.progress import TerminalProgress, default_export_path
-
-    output = args.output or default_export_path("cooperatives", args.fmt)
-    progress = TerminalProgress()
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        count = with_session(
-            settings,
-            lambda s: export_cooperatives(s, output, args.fmt, "cli", datetime.now(UTC), progress),
-        )
-    except OSError as exc:
-        print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        progress.finish()
-    print(f"Đã xuất {count} hợp tác xã vào {output.resolve()}")
-    print("Tệp có số điện thoại đầy đủ: chỉ dùng nội bộ, không gửi ra ngoài.")
-    return 0
+    return export_cooperatives_command(settings, args)
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from db.cooperatives import DEMO_FILE
+    from bot.cli_files import demo_command
 
-    report = _import_file(settings, DEMO_FILE)
-    if report is None:
-        return 2
-    print(
-        f"Đã nạp {report.imported} hợp tác xã mẫu (tên có chữ “(demo)”, mã số DEMO-01…) "
-        f"vào cơ sở dữ liệu: {report.created} mới, {report.updated + report.unchanged} đã có."
-    )
-    print("Thử ngay: chạy `coopbot chat`, rồi gõ /dangky và nhập mã số DEMO-01 hoặc tên HTX.")
-    return 1 if report.rejected else 0
+    return demo_command(settings, args)
 
 
 def _kb_suggestions(settings: Settings, args: argparse.Namespace) -> int:
