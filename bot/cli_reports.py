@@ -140,6 +140,8 @@ def report_commands(settings: Settings, args: argparse.Namespace) -> int:
             r = run(True)
     except ops.PeriodProblem as exc:
         problem = text.period_problem(t, exc.reason, exc.text, exc.period, ops.OLDEST_MONTHS)
+        if exc.reason == "none_yet":  # the chat's advice names /mobaocao
+            problem = t.t("Chưa có kỳ báo cáo nào. Mở kỳ bằng coopbot reports open 2026-11.")
         print(f"coopbot: {problem}", file=sys.stderr)
         return 2
     if command == "open":

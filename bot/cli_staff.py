@@ -94,6 +94,9 @@ async def _staff(session: Any, args: argparse.Namespace, settings: Settings, tr:
     t, actor = tr.get(settings.locale), Actor.cli()
     if args.action == "list":
         people = await ops.list_staff(session, actor, settings.admins)
+        if not people:
+            return [t.t("Chưa có cán bộ hay quản trị nào. Quản trị là những người trong "
+                        "COOPBOT_ADMINS; cấp quyền cán bộ bằng coopbot staff add telegram:12345.")]  # fmt: skip
         lines = [t.t("Cán bộ và quản trị:")]
         lines += [f"• {ops.member_label(p)} ({p.channel}:{p.user_id}, {p.role})" for p in people]
         return lines
