@@ -67,6 +67,27 @@ async def _go(settings: Settings, args: argparse.Namespace, t: Translator) -> in
     return 0
 
 
+def _value_problem(t: Translator, audience: str, value: str | None) -> str | None:
+    """What the command line needs for ``audience`` when ``value`` does not fit it."""
+    from db.models import COOP_KINDS, SECTORS
+
+    if audience in ("all", "noreport"):
+        return None if value is None else t.t("coopbot: {audience} không cần giá trị.",
+                                              audience=audience)  # fmt: skip
+    if audience == "sector" and value not in SECTORS:
+        return t.t("coopbot: sector cần một lĩnh vực: {choices}.", choices=", ".join(SECTORS))
+    if audience == "kind" and value not in COOP_KINDS:
+        return t.t("coopbot: kind cần một loại hình: {choices}.", choices=", ".join(COOP_KINDS))
+    if audience == "commune" and not (value or "").isdigit():
+        return t.t("coopbot: commune cần mã số của xã/phường, ví dụ 4672.")
+    return None
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     t = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
+    if args.broadcasts_command == "count":
+        problem = _value_problem(t, args.audience, args.value)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     return asyncio.run(_go(settings, args, t))

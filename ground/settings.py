@@ -6,6 +6,7 @@ with one line that names the variable and says what it expects.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from ground.i18n import N_
+from ground.i18n import N_, Translations
 
 SUPPORTED_LOCALES = ("vi", "en")
 CHANNELS = ("telegram", "zalo", "console")
@@ -28,20 +29,26 @@ DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{VAR_DIR}/coopbot.db"
 
 class SettingsError(ValueError):
     """A configuration value is missing or malformed: the variable's name, and a Vietnamese
-    message id with its values (``line`` words it in the operator's language)."""
+    message id with its values. ``str()`` is in English (logs, tests); :meth:`line` is the
+    one line for the terminal, in the operator's language."""
 
     def __init__(self, name: str, message: str, /, **values: object) -> None:
         self.name, self.message, self.values = name, message, values
         self.locale = "vi"  # the operator's language, once COOPBOT_LOCALE has been read
-        super().__init__(f"{name}: " + (message.format(**values) if values else message))
+        super().__init__(f"{name}: {self.problem('en')}")
+
+    def problem(self, locale: str) -> str:
+        return _translations().get(locale).t(self.message, **self.values)
 
     def line(self) -> str:
-        """One line for the terminal, in the operator's language."""
-        from ground.i18n import Translations
-
-        t = Translations(SUPPORTED_LOCALES, "vi", ZoneInfo("UTC")).get(self.locale)
+        t = _translations().get(self.locale)
         return t.t("coopbot: cấu hình sai: {name}: {problem}", name=self.name,
-                   problem=t.t(self.message, **self.values))  # fmt: skip
+                   problem=self.problem(self.locale))  # fmt: skip
+
+
+@functools.cache
+def _translations() -> Translations:
+    return Translations(SUPPORTED_LOCALES, "vi", ZoneInfo("UTC"))
 
 
 @dataclass(frozen=True)

@@ -250,3 +250,20 @@ async def test_required_question_is_not_answered_bo_qua(app: App, clock: Any) ->
     assert "Câu 7/11" in await lan.say("bò")  # a cow is a product, not a skip
     _, data = await _flow(app, "lan")
     assert data is not None and data["answers"]["main_products"] == "bò"
+
+
+def test_broadcast_count_says_what_value_it_needs(tmp_path: Path) -> None:
+    out = run(["broadcasts", "count", "sector"], tmp_path)
+    assert out.returncode == 2 and "nong_lam_thuy_san" in one_line(out.stderr)
+    assert "bấm" not in out.stderr  # no chat buttons on the command line
+    out = run(["broadcasts", "count", "kind", "htx"], tmp_path)
+    assert out.returncode == 0 and out.stdout.startswith("Người nhận: 0")
+
+
+def test_readme_names_every_command() -> None:
+    from bot.cli import _parser
+
+    parser = _parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    missing = [name for name in sub.choices if f"coopbot {name}" not in README]  # type: ignore[union-attr]
+    assert missing == []
