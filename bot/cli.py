@@ -11,7 +11,13 @@ from pathlib import Path
 
 from bot import __version__, cli_staff
 from bot.cli_backup import backup_command, restore_command
-from bot.cli_common import DatabaseUnreachable, open_database, translator, with_session
+from bot.cli_common import (
+    DatabaseUnreachable,
+    open_database,
+    settings_error_line,
+    translator,
+    with_session,
+)
 from bot.cli_reports import add_report_commands, export_reports, report_commands
 from ground.settings import Settings, SettingsError, load_settings
 
@@ -143,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(exc.line(), file=sys.stderr)
+        print(settings_error_line(exc), file=sys.stderr)
         return 2
     from ground.logs import setup_logging
 

@@ -10,12 +10,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ground.i18n import Translations, Translator
-from ground.settings import SUPPORTED_LOCALES, Settings
+from ground.settings import SUPPORTED_LOCALES, Settings, SettingsError
 
 T = TypeVar("T")
 
@@ -27,6 +28,13 @@ class DatabaseUnreachable(Exception):
 def translator(settings: Settings) -> Translator:
     """The operator's language: ``COOPBOT_LOCALE``."""
     return Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
+
+
+def settings_error_line(exc: SettingsError) -> str:
+    """A wrong setting, in one line of the operator's language."""
+    t = Translations(SUPPORTED_LOCALES, "vi", ZoneInfo("UTC")).get(exc.locale)
+    return t.t("coopbot: cấu hình sai: {name}: {problem}", name=exc.name,
+               problem=t.t(exc.message, **exc.values))  # fmt: skip
 
 
 def database_label(url: str) -> str:

@@ -6,7 +6,6 @@ with one line that names the variable and says what it expects.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Mapping
@@ -17,8 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from ground.i18n import N_, Translations
-
 SUPPORTED_LOCALES = ("vi", "en")
 CHANNELS = ("telegram", "zalo", "console")
 # The folder, under the working folder (where .env is read), of the default SQLite database and
@@ -27,28 +24,21 @@ VAR_DIR = "var"
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{VAR_DIR}/coopbot.db"
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs (as ``ground.i18n.N_``: this module stays free of
+    translation, because the data floor reads settings and does no wording)."""
+    return message
+
+
 class SettingsError(ValueError):
     """A configuration value is missing or malformed: the variable's name, and a Vietnamese
-    message id with its values. ``str()`` is in English (logs, tests); :meth:`line` is the
-    one line for the terminal, in the operator's language."""
+    message id with its values. ``str()`` is the Vietnamese text; the command line words it in
+    the operator's language (``self.locale``, from ``COOPBOT_LOCALE`` when that one is valid)."""
 
     def __init__(self, name: str, message: str, /, **values: object) -> None:
         self.name, self.message, self.values = name, message, values
-        self.locale = "vi"  # the operator's language, once COOPBOT_LOCALE has been read
-        super().__init__(f"{name}: {self.problem('en')}")
-
-    def problem(self, locale: str) -> str:
-        return _translations().get(locale).t(self.message, **self.values)
-
-    def line(self) -> str:
-        t = _translations().get(self.locale)
-        return t.t("coopbot: cấu hình sai: {name}: {problem}", name=self.name,
-                   problem=self.problem(self.locale))  # fmt: skip
-
-
-@functools.cache
-def _translations() -> Translations:
-    return Translations(SUPPORTED_LOCALES, "vi", ZoneInfo("UTC"))
+        self.locale = "vi"
+        super().__init__(f"{name}: " + (message.format(**values) if values else message))
 
 
 @dataclass(frozen=True)
