@@ -94,11 +94,15 @@ async def _staff(session: Any, args: argparse.Namespace, settings: Settings, tr:
     t, actor = tr.get(settings.locale), Actor.cli()
     if args.action == "list":
         people = await ops.list_staff(session, actor, settings.admins)
-        if not people:
+        known = {(p.channel, p.user_id) for p in people}
+        waiting = sorted(a for a in settings.admins if a not in known)
+        if not people and not waiting:
             return [t.t("Chưa có cán bộ hay quản trị nào. Quản trị là những người trong "
                         "COOPBOT_ADMINS; cấp quyền cán bộ bằng coopbot staff add telegram:12345.")]  # fmt: skip
         lines = [t.t("Cán bộ và quản trị:")]
         lines += [f"• {ops.member_label(p)} ({p.channel}:{p.user_id}, {p.role})" for p in people]
+        lines += [t.t("• {who} (admin trong COOPBOT_ADMINS, chưa nhắn cho trợ lý lần nào)",
+                      who=c + ":" + u) for c, u in waiting]  # fmt: skip
         return lines
     grant = args.action == "add"
     target = await ops.set_staff(

@@ -267,3 +267,9 @@ def test_readme_names_every_command() -> None:
     sub = next(a for a in parser._actions if a.dest == "command")
     missing = [name for name in sub.choices if f"coopbot {name}" not in README]  # type: ignore[union-attr]
     assert missing == []
+
+
+def test_staff_lists_admins_who_have_not_written_yet(tmp_path: Path) -> None:
+    out = run(["staff"], tmp_path, COOPBOT_ADMINS="telegram:5")
+    assert out.returncode == 0
+    assert "telegram:5" in out.stdout and "chưa nhắn cho trợ lý" in out.stdout
