@@ -51,14 +51,15 @@ async def _go(settings: Settings, args: argparse.Namespace, t: Translator) -> in
                           file=sys.stderr)  # fmt: skip
                     return 1
                 if not args.yes:
+                    status = {"scheduled": t.t("đang hẹn giờ"), "sending": t.t("đang gửi")}
                     print(t.t("Thông báo #{id} ({status}, {total} người): “{text}”. Thêm --yes "
-                              "để dừng.", id=found.id, status=found.status, total=found.total,
-                              text=found.text[:80]))  # fmt: skip
+                              "để dừng.", id=found.id, total=found.total, text=found.text[:80],
+                              status=status.get(found.status, found.status)))  # fmt: skip
                     return 1
                 done = await ops.cancel_broadcast(session, CLI, args.id, datetime.now(UTC))
                 await session.commit()
             except OperationError as exc:
-                print(t.t(exc.message, **exc.values), file=sys.stderr)
+                print("coopbot: " + t.t(exc.message, **exc.values), file=sys.stderr)
                 return 2
     finally:
         await engine.dispose()
@@ -72,14 +73,14 @@ def _value_problem(t: Translator, audience: str, value: str | None) -> str | Non
     from db.models import COOP_KINDS, SECTORS
 
     if audience in ("all", "noreport"):
-        return None if value is None else t.t("coopbot: {audience} không cần giá trị.",
+        return None if value is None else t.t("{audience} không cần giá trị.",
                                               audience=audience)  # fmt: skip
     if audience == "sector" and value not in SECTORS:
-        return t.t("coopbot: sector cần một lĩnh vực: {choices}.", choices=", ".join(SECTORS))
+        return t.t("sector cần một lĩnh vực: {choices}.", choices=", ".join(SECTORS))
     if audience == "kind" and value not in COOP_KINDS:
-        return t.t("coopbot: kind cần một loại hình: {choices}.", choices=", ".join(COOP_KINDS))
+        return t.t("kind cần một loại hình: {choices}.", choices=", ".join(COOP_KINDS))
     if audience == "commune" and not (value or "").isdigit():
-        return t.t("coopbot: commune cần mã số của xã/phường, ví dụ 4672.")
+        return t.t("commune cần mã số của xã/phường, ví dụ 4672.")
     return None
 
 
@@ -88,6 +89,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.broadcasts_command == "count":
         problem = _value_problem(t, args.audience, args.value)
         if problem:
-            print(problem, file=sys.stderr)
+            print("coopbot: " + t.t("Không có nhóm người nhận này.") + " " + problem,
+                  file=sys.stderr)  # fmt: skip
             return 2
     return asyncio.run(_go(settings, args, t))
