@@ -268,8 +268,17 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     store = _kb_store(settings)
     if args.file is not None:
-        fh = sys.stdin if str(args.file) == "-" else args.file.open(encoding="utf-8-sig")
-        questions = [line.rstrip("\n") for line in fh]
+        try:
+            fh = sys.stdin if str(args.file) == "-" else args.file.open(encoding="utf-8-sig")
+            questions = [line.rstrip("\n") for line in fh]
+        except (OSError, UnicodeDecodeError) as exc:
+            t = translator(settings)
+            problem = (t.t("không phải văn bản UTF-8") if isinstance(exc, UnicodeDecodeError)
+                       else t.t("không có tệp này") if isinstance(exc, FileNotFoundError)
+                       else exc.strerror or str(exc))  # fmt: skip
+            print(t.t("coopbot ask: không đọc được {path}: {problem}", path=args.file,
+                      problem=problem), file=sys.stderr)  # fmt: skip
+            return 2
     else:
         questions = [args.question]
     for q in questions:

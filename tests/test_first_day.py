@@ -273,3 +273,12 @@ def test_staff_lists_admins_who_have_not_written_yet(tmp_path: Path) -> None:
     out = run(["staff"], tmp_path, COOPBOT_ADMINS="telegram:5")
     assert out.returncode == 0
     assert "telegram:5" in out.stdout and "chưa nhắn cho trợ lý" in out.stdout
+
+
+def test_ask_with_a_file_it_cannot_read_is_one_line(tmp_path: Path) -> None:
+    out = run(["ask", "--file", "nothere.txt"], tmp_path)
+    assert out.returncode == 2
+    assert one_line(out.stderr) == "coopbot ask: không đọc được nothere.txt: không có tệp này"
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00")
+    out = run(["ask", "--file", "bin.txt"], tmp_path, COOPBOT_LOCALE="en")
+    assert out.returncode == 2 and one_line(out.stderr).endswith("not UTF-8 text")
