@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot import __version__, cli_staff
 from bot.cli_backup import backup_command, restore_command
@@ -19,137 +20,168 @@ from bot.cli_common import (
     with_session,
 )
 from bot.cli_reports import add_report_commands, export_reports, report_commands
-from ground.settings import Settings, SettingsError, load_settings
+from ground.i18n import Translations, Translator
+from ground.settings import SUPPORTED_LOCALES, Settings, SettingsError, load_settings
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(t: Translator | None = None) -> argparse.ArgumentParser:
+    """The command line, its help in the operator's language (``t``; Vietnamese without)."""
+    t = t or Translations(SUPPORTED_LOCALES, "vi", ZoneInfo("UTC")).get("vi")
     p = argparse.ArgumentParser(
         prog="coopbot",
-        description="Chat assistant for Vietnamese cooperatives (hợp tác xã).",
+        description=t.t("Trợ lý trò chuyện cho hợp tác xã Việt Nam."),
     )
     p.add_argument("--version", action="version", version=f"coopbot {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    chat = sub.add_parser("chat", help="chat in the terminal (the console channel)")
-    chat.add_argument("--as", dest="user", default="local", help="console user id (default: local)")
+    chat = sub.add_parser("chat", help=t.t("trò chuyện trong cửa sổ lệnh (kênh console)"))
+    chat.add_argument(
+        "--as", dest="user", default="local", help=t.t("mã người dùng console (mặc định: local)")
+    )
 
-    run = sub.add_parser("run", help="start every channel whose token is set (Telegram, Zalo)")
-    run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
-    run.add_argument("--listen", metavar="HOST:PORT", help="web server address (0.0.0.0:8080)")
-    run.add_argument("--public-url", metavar="URL", help="public https URL of the web server")
+    run = sub.add_parser("run", help=t.t("chạy mọi kênh đã có mã bot (Telegram, Zalo)"))
+    run.add_argument("--webhook", action="store_true", help=t.t("nhận tin nhắn qua webhook"))
+    run.add_argument(
+        "--listen", metavar="HOST:PORT", help=t.t("địa chỉ máy chủ web (0.0.0.0:8080)")
+    )
+    run.add_argument(
+        "--public-url", metavar="URL", help=t.t("địa chỉ https công khai của máy chủ web")
+    )
 
-    db = sub.add_parser("db", help="database commands")
+    db = sub.add_parser("db", help=t.t("lệnh về cơ sở dữ liệu"))
     db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
-    db_sub.add_parser("upgrade", help="bring the database schema up to date")
+    db_sub.add_parser("upgrade", help=t.t("đưa cơ sở dữ liệu lên phiên bản mới nhất"))
 
-    ask = sub.add_parser("ask", help="answer questions from the knowledge base")
-    ask.add_argument("question", nargs="?", help="the question (or use --file)")
-    ask.add_argument("--file", type=Path, help="one question per line; '-' reads stdin")
-    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask = sub.add_parser("ask", help=t.t("trả lời câu hỏi từ kho kiến thức"))
+    ask.add_argument("question", nargs="?", help=t.t("câu hỏi (hoặc dùng --file)"))
+    ask.add_argument(
+        "--file", type=Path, help=t.t("mỗi dòng một câu hỏi; '-' đọc từ đầu vào chuẩn")
+    )
+    ask.add_argument("--json", action="store_true", help=t.t("mỗi câu hỏi một đối tượng JSON"))
 
-    ev = sub.add_parser("eval", help="measure answers against a question set (JSONL)")
+    ev = sub.add_parser("eval", help=t.t("đo câu trả lời trên một bộ câu hỏi (JSONL)"))
     ev.add_argument("file", type=Path)
     ev.add_argument(
         "--min-accuracy",
         type=float,
         default=0.0,
-        help="exit 1 below this share of right answers, e.g. 0.95 (default: none)",
+        help=t.t(
+            "thoát mã 1 khi tỉ lệ trả lời đúng thấp hơn mức này, ví dụ 0.95 (mặc định: không có)"
+        ),
     )
     ev.add_argument("--min-rejection", type=float, default=0.0,
-                    help="exit 1 below this share of rightly refused questions, e.g. 0.90 "
-                    "(default: none)")  # fmt: skip
+                    help=t.t("thoát mã 1 khi tỉ lệ từ chối đúng thấp hơn mức này, ví dụ 0.90 "
+                           "(mặc định: không có)"))  # fmt: skip
 
-    kb = sub.add_parser("kb", help="knowledge-base commands")
+    kb = sub.add_parser("kb", help=t.t("lệnh về kho kiến thức"))
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
-    kb_sub.add_parser("check", help="validate the knowledge base")
-    exp = kb_sub.add_parser("export", help="print every entry")
-    exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
-    kb_sub.add_parser("reload", help="validate, then make running assistants reload")
-    sug = kb_sub.add_parser(
-        "suggestions", help="write staff answers marked for the knowledge base as drafts"
+    kb_sub.add_parser("check", help=t.t("kiểm tra kho kiến thức"))
+    exp = kb_sub.add_parser("export", help=t.t("in mọi mục"))
+    exp.add_argument(
+        "--json", action="store_true", required=True, help=t.t("thành một danh sách JSON")
     )
-    sug.add_argument("--output", type=Path, help="folder (default knowledge/drafts)")
+    kb_sub.add_parser("reload", help=t.t("kiểm tra, rồi cho các trợ lý đang chạy nạp lại"))
+    sug = kb_sub.add_parser(
+        "suggestions",
+        help=t.t("ghi các câu trả lời của cán bộ được đánh dấu cho kho kiến thức thành bản nháp"),
+    )
+    sug.add_argument("--output", type=Path, help=t.t("thư mục (mặc định knowledge/drafts)"))
 
-    imp = sub.add_parser("import", help="import data files (the cooperative registry)")
+    imp = sub.add_parser("import", help=t.t("nhập tệp dữ liệu (danh sách hợp tác xã, sự kiện)"))
     imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
     imp_coops = imp_sub.add_parser(
         "cooperatives",
-        help="add or update cooperatives from a .csv or .xlsx file",
-        description="Add or update cooperatives from a .csv (UTF-8) or .xlsx file with the "
-        "columns Tên, Mã số, Loại hình, Lĩnh vực, Xã/phường, Địa chỉ, Điện thoại "
-        "[, Trạng thái]. Exit 0 when every row was imported, 1 when some were rejected, "
-        "2 when the file cannot be read.",
+        help=t.t("thêm hoặc cập nhật hợp tác xã từ tệp .csv hoặc .xlsx"),
+        description=t.t(
+            "Thêm hoặc cập nhật hợp tác xã từ tệp .csv (UTF-8) hoặc .xlsx có các cột "
+            "Tên, Mã số, Loại hình, Lĩnh vực, Xã/phường, Địa chỉ, Điện thoại "
+            "[, Trạng thái]. Thoát mã 0 khi nhập được mọi dòng, 1 khi có dòng bị "
+            "loại, 2 khi không đọc được tệp."
+        ),
     )
-    imp_coops.add_argument("file", type=Path, metavar="FILE", help=".csv or .xlsx file")
+    imp_coops.add_argument("file", type=Path, metavar="FILE", help=t.t("tệp .csv hoặc .xlsx"))
     imp_events = imp_sub.add_parser(
         "events",
-        help="add or update trade events from a .csv or .xlsx file",
-        description="Add or update events (same title and start: updated) from a .csv (UTF-8) "
-        "or .xlsx file with the columns Tên sự kiện, Bắt đầu [, Kết thúc, Hạn đăng ký, Địa "
-        "điểm, Mô tả, Liên hệ, Đường dẫn, Thẻ] (or title, start, end, deadline, place, "
-        "description, contact, link, tags); dates like 20/11/2026 or 20/11/2026 08:00. Exit 0 "
-        "when every row was imported, 1 when some were rejected, 2 when the file is unusable.",
+        help=t.t("thêm hoặc cập nhật sự kiện xúc tiến thương mại từ tệp .csv hoặc .xlsx"),
+        description=t.t(
+            "Thêm hoặc cập nhật sự kiện (cùng tên và giờ bắt đầu: cập nhật) từ tệp "
+            ".csv (UTF-8) hoặc .xlsx có các cột Tên sự kiện, Bắt đầu [, Kết thúc, Hạn "
+            "đăng ký, Địa điểm, Mô tả, Liên hệ, Đường dẫn, Thẻ] (hoặc title, start, "
+            "end, deadline, place, description, contact, link, tags); ngày như "
+            "20/11/2026 hoặc 20/11/2026 08:00. Thoát mã 0 khi nhập được mọi dòng, 1 khi "
+            "có dòng bị loại, 2 khi không dùng được tệp."
+        ),
     )
-    imp_events.add_argument("file", type=Path, metavar="FILE", help=".csv or .xlsx file")
+    imp_events.add_argument("file", type=Path, metavar="FILE", help=t.t("tệp .csv hoặc .xlsx"))
 
-    exp_cmd = sub.add_parser("export", help="export data files (the cooperative registry)")
+    exp_cmd = sub.add_parser("export", help=t.t("xuất tệp dữ liệu (danh sách hợp tác xã, báo cáo)"))
     exp_sub = exp_cmd.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     exp_coops = exp_sub.add_parser(
         "cooperatives",
-        help="write every cooperative to a .csv or .xlsx file (phones in full: staff only)",
+        help=t.t(
+            "ghi mọi hợp tác xã ra tệp .csv hoặc .xlsx (số điện thoại đầy đủ: chỉ cho cán bộ)"
+        ),
     )
     exp_coops.add_argument(
-        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help="default: xlsx"
+        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help=t.t("mặc định: xlsx")
     )
     exp_coops.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: var/exports/cooperatives.FORMAT"
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=t.t("mặc định: var/exports/cooperatives.ĐỊNH_DẠNG"),
     )
 
     exp_reports = exp_sub.add_parser(
-        "reports", help="write a period's monthly reports to a .xlsx or .csv file"
+        "reports", help=t.t("ghi báo cáo tháng của một kỳ ra tệp .xlsx hoặc .csv")
     )
-    exp_reports.add_argument("--period", required=True, help="the month reported, e.g. 2026-11")
+    exp_reports.add_argument("--period", required=True, help=t.t("tháng báo cáo, ví dụ 2026-11"))
     exp_reports.add_argument(
-        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help="default: xlsx"
+        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help=t.t("mặc định: xlsx")
     )
     exp_reports.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: var/exports/bao-cao-PERIOD.FORMAT"
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=t.t("mặc định: var/exports/bao-cao-KỲ.ĐỊNH_DẠNG"),
     )
 
-    add_report_commands(sub)
+    add_report_commands(sub, t)
 
     from bot import cli_broadcasts
 
-    cli_broadcasts.add_parser(sub)
-    cli_staff.add_parsers(sub)  # links, staff, tickets
+    cli_broadcasts.add_parser(sub, t)
+    cli_staff.add_parsers(sub, t)  # links, staff, tickets
 
-    sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
+    sub.add_parser("demo", help=t.t("nạp 12 hợp tác xã mẫu (không có thật) để dùng thử trợ lý"))
 
     bak = sub.add_parser(
-        "backup", help="write a consistent copy of the database (safe while the bot runs)"
+        "backup",
+        help=t.t("ghi một bản sao nhất quán của cơ sở dữ liệu (an toàn khi trợ lý đang chạy)"),
     )
-    bak.add_argument("file", type=Path, metavar="FILE", help="where to write the copy")
-    res = sub.add_parser("restore", help="put a copy made by 'coopbot backup' back")
-    res.add_argument("file", type=Path, metavar="FILE", help="a copy made by 'coopbot backup'")
-    res.add_argument(
-        "--force", action="store_true", help="overwrite a database that already holds data"
-    )
+    bak.add_argument("file", type=Path, metavar="FILE", help=t.t("nơi ghi bản sao"))
+    res = sub.add_parser("restore", help=t.t("khôi phục bản sao do 'coopbot backup' tạo"))
+    res.add_argument("file", type=Path, metavar="FILE", help=t.t("bản sao do 'coopbot backup' tạo"))
+    res.add_argument("--force", action="store_true", help=t.t("ghi đè cơ sở dữ liệu đã có dữ liệu"))
 
-    aud = sub.add_parser("audit", help="print the audit log of staff actions, newest first")
-    aud.add_argument("--limit", type=int, default=100, help="how many entries (default 100)")
+    aud = sub.add_parser("audit", help=t.t("in nhật ký thao tác của cán bộ, mới nhất trước"))
+    aud.add_argument("--limit", type=int, default=100, help=t.t("bao nhiêu dòng (mặc định 100)"))
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    try:  # read first for the language of --help; a wrong setting still lets --help work
+        settings, problem = load_settings(), None
+    except SettingsError as exc:
+        settings, problem = None, exc
+    locale = settings.locale if settings else problem.locale  # type: ignore[union-attr]
+    parser = _parser(Translations(SUPPORTED_LOCALES, locale, ZoneInfo("UTC")).get(locale))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(settings_error_line(exc), file=sys.stderr)
+    if settings is None:
+        print(settings_error_line(problem), file=sys.stderr)  # type: ignore[arg-type]
         return 2
     from ground.logs import setup_logging
 

@@ -16,17 +16,17 @@ from ground.settings import SUPPORTED_LOCALES, Settings
 AUDIENCES = ("all", "sector", "commune", "kind", "noreport")  # db.broadcasts.AUDIENCES
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("broadcasts", help="count an audience, stop a broadcast")
+def add_parser(sub: argparse._SubParsersAction, t: Translator) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("broadcasts", help=t.t("đếm người nhận, dừng một thông báo"))
     b_sub = p.add_subparsers(dest="broadcasts_command", metavar="WHAT", required=True)
-    count = b_sub.add_parser("count", help="how many members an audience reaches now")
+    count = b_sub.add_parser("count", help=t.t("một nhóm người nhận hiện có bao nhiêu người"))
     count.add_argument("audience", choices=AUDIENCES)
-    count.add_argument("value", nargs="?", help="the sector, kind or commune code")
+    count.add_argument("value", nargs="?", help=t.t("lĩnh vực, loại hình hoặc mã xã/phường"))
     cancel = b_sub.add_parser(
-        "cancel", help="stop a broadcast being sent, or cancel a scheduled one"
+        "cancel", help=t.t("dừng thông báo đang gửi, hoặc huỷ thông báo đang hẹn giờ")
     )
-    cancel.add_argument("id", type=int, help="the broadcast's number (#12: 12)")
-    cancel.add_argument("--yes", action="store_true", help="stop it (without: only show it)")
+    cancel.add_argument("id", type=int, help=t.t("số của thông báo (#12: 12)"))
+    cancel.add_argument("--yes", action="store_true", help=t.t("dừng nó (không có: chỉ xem)"))
 
 
 async def _go(settings: Settings, args: argparse.Namespace, t: Translator) -> int:

@@ -12,23 +12,27 @@ from typing import Any
 from ground.settings import Settings
 
 
-def add_report_commands(sub: Any) -> None:
-    rep = sub.add_parser("reports", help="monthly report commands (staff)")
+def add_report_commands(sub: Any, t: Any) -> None:
+    rep = sub.add_parser("reports", help=t.t("lệnh về báo cáo tháng (cán bộ)"))
     rep_sub = rep.add_subparsers(dest="reports_command", metavar="REPORTS_COMMAND", required=True)
     rep_open = rep_sub.add_parser(
-        "open", help="open a period by hand and prompt every cooperative's representatives"
+        "open", help=t.t("mở một kỳ báo cáo và mời người đại diện của mọi hợp tác xã")
     )
-    rep_open.add_argument("period", help="the month reported, e.g. 2026-11 (the last 12 months)")
-    rep_open.add_argument("--yes", action="store_true", help="do not ask before prompting")
+    rep_open.add_argument(
+        "period", help=t.t("tháng báo cáo, ví dụ 2026-11 (trong 12 tháng gần đây)")
+    )
+    rep_open.add_argument("--yes", action="store_true", help=t.t("không hỏi lại trước khi mời"))
     rep_remind = rep_sub.add_parser(
-        "remind", help="remind the representatives of cooperatives that have not submitted"
+        "remind", help=t.t("nhắc người đại diện của các hợp tác xã chưa gửi báo cáo")
     )
-    rep_remind.add_argument("period", nargs="?", default="", help="default: the open period")
-    rep_remind.add_argument("--yes", action="store_true", help="do not ask before sending")
-    rep_close = rep_sub.add_parser("close", help="close a period: no more reports or changes")
-    rep_close.add_argument("period", help="the month reported, e.g. 2026-11")
-    rep_progress = rep_sub.add_parser("progress", help="how many cooperatives have submitted")
-    rep_progress.add_argument("period", nargs="?", default="", help="default: the open period")
+    rep_remind.add_argument("period", nargs="?", default="", help=t.t("mặc định: kỳ đang mở"))
+    rep_remind.add_argument("--yes", action="store_true", help=t.t("không hỏi lại trước khi gửi"))
+    rep_close = rep_sub.add_parser(
+        "close", help=t.t("đóng một kỳ: không nhận thêm báo cáo hay sửa đổi")
+    )
+    rep_close.add_argument("period", help=t.t("tháng báo cáo, ví dụ 2026-11"))
+    rep_progress = rep_sub.add_parser("progress", help=t.t("bao nhiêu hợp tác xã đã gửi báo cáo"))
+    rep_progress.add_argument("period", nargs="?", default="", help=t.t("mặc định: kỳ đang mở"))
 
 
 def _translator(settings: Settings):  # type: ignore[no-untyped-def]

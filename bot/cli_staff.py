@@ -13,21 +13,27 @@ from typing import Any
 from ground.settings import SUPPORTED_LOCALES, Settings
 
 
-def add_parsers(sub: Any) -> None:
-    links = sub.add_parser("links", help="cooperative links waiting for staff approval")
+def add_parsers(sub: Any, t: Any) -> None:
+    links = sub.add_parser(
+        "links", help=t.t("yêu cầu liên kết với hợp tác xã đang chờ cán bộ duyệt")
+    )
     links.add_argument("action", nargs="?", choices=("list", "approve", "refuse"), default="list")
-    links.add_argument("member", nargs="?", type=int, help="member number shown by 'links list'")
+    links.add_argument("member", nargs="?", type=int, help=t.t("số thứ tự do 'links list' hiện"))
 
-    staff = sub.add_parser("staff", help="list, grant or remove staff rights")
+    staff = sub.add_parser("staff", help=t.t("xem, cấp hoặc bỏ quyền cán bộ"))
     staff.add_argument("action", nargs="?", choices=("list", "add", "remove"), default="list")
-    staff.add_argument("who", nargs="?", help="telegram:12345, zalo:abc, console:local")
+    staff.add_argument("who", nargs="?", help=t.t("telegram:12345, zalo:abc, console:local"))
 
-    tickets = sub.add_parser("tickets", help="tickets not closed yet; answer or close one")
+    tickets = sub.add_parser(
+        "tickets", help=t.t("các yêu cầu chưa đóng; trả lời hoặc đóng một yêu cầu")
+    )
     tickets.add_argument("action", nargs="?", choices=("list", "answer", "close"), default="list")
-    tickets.add_argument("ticket", nargs="?", type=int, help="ticket number")
-    tickets.add_argument("text", nargs="?", help="the answer (with 'answer')")
+    tickets.add_argument("ticket", nargs="?", type=int, help=t.t("số của yêu cầu"))
+    tickets.add_argument("text", nargs="?", help=t.t("câu trả lời (với 'answer')"))
     tickets.add_argument(
-        "--suggest", action="store_true", help="mark the answer for 'coopbot kb suggestions'"
+        "--suggest",
+        action="store_true",
+        help=t.t("đánh dấu câu trả lời cho 'coopbot kb suggestions'"),
     )
 
 

@@ -201,8 +201,21 @@ def test_piped_chat_echoes_what_was_typed(tmp_path: Path) -> None:
 def test_eval_minimums_are_documented_as_none_by_default(tmp_path: Path) -> None:
     assert "[--min-accuracy 0.95]" not in README
     assert "no minimum unless given" in README
-    out = run(["eval", "--help"], tmp_path)
+    out = run(["eval", "--help"], tmp_path, COOPBOT_LOCALE="en")
     assert out.stdout.count("(default: none)") == 2
+    out = run(["eval", "--help"], tmp_path)
+    assert out.stdout.count("(mặc định: không có)") == 2
+
+
+def test_help_in_the_operators_language_even_with_a_wrong_setting(tmp_path: Path) -> None:
+    out = run(["--help"], tmp_path)
+    assert out.returncode == 0 and "trò chuyện trong cửa sổ lệnh" in out.stdout
+    out = run(["--help"], tmp_path, COOPBOT_LOCALE="en")
+    assert "chat in the terminal (the console channel)" in out.stdout
+    out = run(["reports", "open", "--help"], tmp_path, COOPBOT_TIMEZONE="Mars/Olympus")
+    assert out.returncode == 0 and "không hỏi lại trước khi mời" in out.stdout
+    out = run(["audit"], tmp_path, COOPBOT_TIMEZONE="Mars/Olympus")
+    assert out.returncode == 2 and "COOPBOT_TIMEZONE" in one_line(out.stderr)
 
 
 def _settings_read() -> set[str]:
