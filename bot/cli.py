@@ -8,162 +8,207 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot import __version__, cli_staff, cli_web
 from bot.cli_ask import _ask, _eval
 from bot.cli_backup import backup_command, restore_command
+from bot.cli_common import (
+    DatabaseUnreachable,
+    open_database,
+    settings_error_line,
+    translator,
+    with_session,
+)
 from bot.cli_reports import add_report_commands, export_reports, report_commands
-from ground.settings import Settings, SettingsError, load_settings
+from ground.i18n import Translations, Translator
+from ground.settings import SUPPORTED_LOCALES, Settings, SettingsError, load_settings
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(t: Translator | None = None) -> argparse.ArgumentParser:
+    """The command line, its help in the operator's language (``t``; Vietnamese without)."""
+    t = t or Translations(SUPPORTED_LOCALES, "vi", ZoneInfo("UTC")).get("vi")
     p = argparse.ArgumentParser(
         prog="coopbot",
-        description="Chat assistant for Vietnamese cooperatives (hợp tác xã).",
+        description=t.t("Trợ lý trò chuyện cho hợp tác xã Việt Nam."),
     )
     p.add_argument("--version", action="version", version=f"coopbot {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    chat = sub.add_parser("chat", help="chat in the terminal (the console channel)")
-    chat.add_argument("--as", dest="user", default="local", help="console user id (default: local)")
-
-    run = sub.add_parser("run", help="start every channel whose token is set (Telegram, Zalo)")
-    run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
-    run.add_argument("--listen", metavar="HOST:PORT", help="web server address (0.0.0.0:8080)")
-    run.add_argument("--public-url", metavar="URL", help="public https URL of the web server")
-
-    db = sub.add_parser("db", help="database commands")
-    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
-    db_sub.add_parser("upgrade", help="bring the database schema up to date")
-
-    ask = sub.add_parser("ask", help="answer questions from the knowledge base")
-    ask.add_argument("question", nargs="?", help="the question (or use --file)")
-    ask.add_argument("--file", type=Path, help="one question per line; '-' reads stdin")
-    ask.add_argument("--json", action="store_true", help="one JSON object per question")
-    ask.add_argument(
-        "--locale", choices=("vi", "en"), default="vi", help="the member's language (default vi)"
+    chat = sub.add_parser("chat", help=t.t("trò chuyện trong cửa sổ lệnh (kênh console)"))
+    chat.add_argument(
+        "--as", dest="user", default="local", help=t.t("mã người dùng console (mặc định: local)")
     )
+
+    run = sub.add_parser("run", help=t.t("chạy mọi kênh đã có mã bot (Telegram, Zalo)"))
+    run.add_argument("--webhook", action="store_true", help=t.t("nhận tin nhắn qua webhook"))
+    run.add_argument(
+        "--listen", metavar="HOST:PORT", help=t.t("địa chỉ máy chủ web (0.0.0.0:8080)")
+    )
+    run.add_argument(
+        "--public-url", metavar="URL", help=t.t("địa chỉ https công khai của máy chủ web")
+    )
+
+    db = sub.add_parser("db", help=t.t("lệnh về cơ sở dữ liệu"))
+    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    db_sub.add_parser("upgrade", help=t.t("đưa cơ sở dữ liệu lên phiên bản mới nhất"))
+
+    ask = sub.add_parser("ask", help=t.t("trả lời câu hỏi từ kho kiến thức"))
+    ask.add_argument("question", nargs="?", help=t.t("câu hỏi (hoặc dùng --file)"))
+    ask.add_argument(
+        "--file", type=Path, help=t.t("mỗi dòng một câu hỏi; '-' đọc từ đầu vào chuẩn")
+    )
+    ask.add_argument("--json", action="store_true", help=t.t("mỗi câu hỏi một đối tượng JSON"))
+    ask.add_argument(
+        "--locale", choices=("vi", "en"), default="vi",
+        help=t.t("ngôn ngữ của thành viên (mặc định vi)"),
+    )  # fmt: skip
 
     ev = sub.add_parser(
         "eval",
-        help="measure answers against a question set (JSONL)",
-        description='Each line: {"q": question, "entry": id, list of ids or null} or '
-        '{"q": …, "expect": …}; optional "avoid" (ids that must never answer) and '
-        '"lang" (vi or en).',
+        help=t.t("đo câu trả lời trên một bộ câu hỏi (JSONL)"),
+        description=t.t(
+            'Mỗi dòng: {{"q": câu hỏi, "entry": mã mục, danh sách mã hoặc null}} hoặc '
+            '{{"q": …, "expect": …}}; có thể thêm "avoid" (các mục không bao giờ được trả '
+            'lời) và "lang" (vi hoặc en).'
+        ),
     )
     ev.add_argument("file", type=Path)
-    ev.add_argument("--min-accuracy", type=float, default=0.0, help="e.g. 0.95")
-    ev.add_argument("--min-rejection", type=float, default=0.0, help="e.g. 0.90")
     ev.add_argument(
-        "--max-wrong", type=float, default=1.0, help="share answered wrongly, e.g. 0.03"
+        "--min-accuracy",
+        type=float,
+        default=0.0,
+        help=t.t(
+            "thoát mã 1 khi tỉ lệ trả lời đúng thấp hơn mức này, ví dụ 0.95 (mặc định: không có)"
+        ),
     )
-    ev.add_argument(
-        "--locale", choices=("vi", "en"), default="vi", help="language of lines without 'lang'"
-    )
+    ev.add_argument("--min-rejection", type=float, default=0.0,
+                    help=t.t("thoát mã 1 khi tỉ lệ từ chối đúng thấp hơn mức này, ví dụ 0.90 "
+                           "(mặc định: không có)"))  # fmt: skip
+    ev.add_argument("--max-wrong", type=float, default=1.0,
+                    help=t.t("thoát mã 1 khi tỉ lệ trả lời sai (trả lời bằng mục khác) cao hơn "
+                           "mức này, ví dụ 0.03 (mặc định: không có)"))  # fmt: skip
+    ev.add_argument("--locale", choices=("vi", "en"), default="vi",
+                    help=t.t("ngôn ngữ của các dòng không có 'lang'"))  # fmt: skip
 
-    kb = sub.add_parser("kb", help="knowledge-base commands")
+    kb = sub.add_parser("kb", help=t.t("lệnh về kho kiến thức"))
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
-    kb_check = kb_sub.add_parser("check", help="validate the knowledge base")
+    kb_check = kb_sub.add_parser("check", help=t.t("kiểm tra kho kiến thức"))
     kb_check.add_argument(
-        "--missing-english",
-        choices=("error", "warn"),
-        help="an entry without an 'en:' block is a problem (error) or a warning (warn, the "
-        "default until every entry has its English)",
+        "--missing-english", choices=("error", "warn"),
+        help=t.t("mục thiếu phần tiếng Anh ('en:') là lỗi (error, mặc định) hay chỉ cảnh báo (warn)"),
+    )  # fmt: skip
+    exp = kb_sub.add_parser("export", help=t.t("in mọi mục"))
+    exp.add_argument(
+        "--json", action="store_true", required=True, help=t.t("thành một danh sách JSON")
     )
-    exp = kb_sub.add_parser("export", help="print every entry")
-    exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
-    kb_sub.add_parser("reload", help="validate, then make running assistants reload")
+    kb_sub.add_parser("reload", help=t.t("kiểm tra, rồi cho các trợ lý đang chạy nạp lại"))
     sug = kb_sub.add_parser(
-        "suggestions", help="write staff answers marked for the knowledge base as drafts"
+        "suggestions",
+        help=t.t("ghi các câu trả lời của cán bộ được đánh dấu cho kho kiến thức thành bản nháp"),
     )
-    sug.add_argument("--output", type=Path, help="folder (default knowledge/drafts)")
+    sug.add_argument("--output", type=Path, help=t.t("thư mục (mặc định knowledge/drafts)"))
 
-    imp = sub.add_parser("import", help="import data files (the cooperative registry)")
+    imp = sub.add_parser("import", help=t.t("nhập tệp dữ liệu (danh sách hợp tác xã, sự kiện)"))
     imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
     imp_coops = imp_sub.add_parser(
         "cooperatives",
-        help="add or update cooperatives from a .csv or .xlsx file",
-        description="Add or update cooperatives from a .csv (UTF-8) or .xlsx file with the "
-        "columns Tên, Mã số, Loại hình, Lĩnh vực, Xã/phường, Địa chỉ, Điện thoại "
-        "[, Trạng thái]. Exit 0 when every row was imported, 1 when some were rejected, "
-        "2 when the file cannot be read.",
+        help=t.t("thêm hoặc cập nhật hợp tác xã từ tệp .csv hoặc .xlsx"),
+        description=t.t(
+            "Thêm hoặc cập nhật hợp tác xã từ tệp .csv (UTF-8) hoặc .xlsx có các cột "
+            "Tên, Mã số, Loại hình, Lĩnh vực, Xã/phường, Địa chỉ, Điện thoại "
+            "[, Trạng thái]. Thoát mã 0 khi nhập được mọi dòng, 1 khi có dòng bị "
+            "loại, 2 khi không đọc được tệp."
+        ),
     )
-    imp_coops.add_argument("file", type=Path, metavar="FILE", help=".csv or .xlsx file")
+    imp_coops.add_argument("file", type=Path, metavar="FILE", help=t.t("tệp .csv hoặc .xlsx"))
     imp_events = imp_sub.add_parser(
         "events",
-        help="add or update trade events from a .csv or .xlsx file",
-        description="Add or update events (same title and start: updated) from a .csv (UTF-8) "
-        "or .xlsx file with the columns Tên sự kiện, Bắt đầu [, Kết thúc, Hạn đăng ký, Địa "
-        "điểm, Mô tả, Liên hệ, Đường dẫn, Thẻ] (or title, start, end, deadline, place, "
-        "description, contact, link, tags); dates like 20/11/2026 or 20/11/2026 08:00. Exit 0 "
-        "when every row was imported, 1 when some were rejected, 2 when the file is unusable.",
+        help=t.t("thêm hoặc cập nhật sự kiện xúc tiến thương mại từ tệp .csv hoặc .xlsx"),
+        description=t.t(
+            "Thêm hoặc cập nhật sự kiện (cùng tên và giờ bắt đầu: cập nhật) từ tệp "
+            ".csv (UTF-8) hoặc .xlsx có các cột Tên sự kiện, Bắt đầu [, Kết thúc, Hạn "
+            "đăng ký, Địa điểm, Mô tả, Liên hệ, Đường dẫn, Thẻ] (hoặc title, start, "
+            "end, deadline, place, description, contact, link, tags); ngày như "
+            "20/11/2026 hoặc 20/11/2026 08:00. Thoát mã 0 khi nhập được mọi dòng, 1 khi "
+            "có dòng bị loại, 2 khi không dùng được tệp."
+        ),
     )
-    imp_events.add_argument("file", type=Path, metavar="FILE", help=".csv or .xlsx file")
+    imp_events.add_argument("file", type=Path, metavar="FILE", help=t.t("tệp .csv hoặc .xlsx"))
 
-    exp_cmd = sub.add_parser("export", help="export data files (the cooperative registry)")
+    exp_cmd = sub.add_parser("export", help=t.t("xuất tệp dữ liệu (danh sách hợp tác xã, báo cáo)"))
     exp_sub = exp_cmd.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     exp_coops = exp_sub.add_parser(
         "cooperatives",
-        help="write every cooperative to a .csv or .xlsx file (phones in full: staff only)",
+        help=t.t(
+            "ghi mọi hợp tác xã ra tệp .csv hoặc .xlsx (số điện thoại đầy đủ: chỉ cho cán bộ)"
+        ),
     )
     exp_coops.add_argument(
-        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help="default: xlsx"
+        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help=t.t("mặc định: xlsx")
     )
     exp_coops.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: var/exports/cooperatives.FORMAT"
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=t.t("mặc định: var/exports/cooperatives.ĐỊNH_DẠNG"),
     )
 
     exp_reports = exp_sub.add_parser(
-        "reports", help="write a period's monthly reports to a .xlsx or .csv file"
+        "reports", help=t.t("ghi báo cáo tháng của một kỳ ra tệp .xlsx hoặc .csv")
     )
-    exp_reports.add_argument("--period", required=True, help="the month reported, e.g. 2026-11")
+    exp_reports.add_argument("--period", required=True, help=t.t("tháng báo cáo, ví dụ 2026-11"))
     exp_reports.add_argument(
-        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help="default: xlsx"
+        "--format", choices=("xlsx", "csv"), default="xlsx", dest="fmt", help=t.t("mặc định: xlsx")
     )
     exp_reports.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: var/exports/bao-cao-PERIOD.FORMAT"
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=t.t("mặc định: var/exports/bao-cao-KỲ.ĐỊNH_DẠNG"),
     )
 
-    add_report_commands(sub)
+    add_report_commands(sub, t)
 
     from bot import cli_broadcasts
 
-    cli_broadcasts.add_parser(sub)
-    cli_staff.add_parsers(sub)  # links, staff, tickets
-    cli_web.add_parser(sub)  # the staff web console
+    cli_broadcasts.add_parser(sub, t)
+    cli_staff.add_parsers(sub, t)  # links, staff, tickets
+    cli_web.add_parser(sub, t)  # the staff web console
 
-    sub.add_parser("demo", help="load 12 fictitious demo cooperatives to try the assistant")
+    sub.add_parser("demo", help=t.t("nạp 12 hợp tác xã mẫu (không có thật) để dùng thử trợ lý"))
 
     bak = sub.add_parser(
-        "backup", help="write a consistent copy of the database (safe while the bot runs)"
+        "backup",
+        help=t.t("ghi một bản sao nhất quán của cơ sở dữ liệu (an toàn khi trợ lý đang chạy)"),
     )
-    bak.add_argument("file", type=Path, metavar="FILE", help="where to write the copy")
-    res = sub.add_parser("restore", help="put a copy made by 'coopbot backup' back")
-    res.add_argument("file", type=Path, metavar="FILE", help="a copy made by 'coopbot backup'")
-    res.add_argument(
-        "--force", action="store_true", help="overwrite a database that already holds data"
-    )
+    bak.add_argument("file", type=Path, metavar="FILE", help=t.t("nơi ghi bản sao"))
+    res = sub.add_parser("restore", help=t.t("khôi phục bản sao do 'coopbot backup' tạo"))
+    res.add_argument("file", type=Path, metavar="FILE", help=t.t("bản sao do 'coopbot backup' tạo"))
+    res.add_argument("--force", action="store_true", help=t.t("ghi đè cơ sở dữ liệu đã có dữ liệu"))
 
-    aud = sub.add_parser("audit", help="print the audit log of staff actions, newest first")
-    aud.add_argument("--limit", type=int, default=100, help="how many entries (default 100)")
+    aud = sub.add_parser("audit", help=t.t("in nhật ký thao tác của cán bộ, mới nhất trước"))
+    aud.add_argument("--limit", type=int, default=100, help=t.t("bao nhiêu dòng (mặc định 100)"))
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    try:  # read first for the language of --help; a wrong setting still lets --help work
+        settings, problem = load_settings(), None
+    except SettingsError as exc:
+        settings, problem = None, exc
+    locale = settings.locale if settings else problem.locale  # type: ignore[union-attr]
+    parser = _parser(Translations(SUPPORTED_LOCALES, locale, ZoneInfo("UTC")).get(locale))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"coopbot: configuration error: {exc}", file=sys.stderr)
+    if settings is None:
+        print(settings_error_line(problem), file=sys.stderr)  # type: ignore[arg-type]
         return 2
-    from ground.logs import settings_secrets, setup_logging
+    from ground.logs import setup_logging
 
-    level = settings.log_level if args.command == "run" else "WARNING"
-    setup_logging(level, secrets=settings_secrets(settings))
+    setup_logging(settings.log_level if args.command == "run" else "WARNING")
     handler = {
         "chat": _chat,
         "run": _run,
@@ -177,15 +222,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo,
         "audit": _audit,
         "backup": backup_command,
+        "web": cli_web.run,
         "restore": restore_command,
         "broadcasts": _broadcasts,
         "links": cli_staff.run,
         "staff": cli_staff.run,
         "tickets": cli_staff.run,
-        "web": cli_web.run,
     }[args.command]
     try:
         return handler(settings, args)
+    except DatabaseUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
@@ -199,7 +247,8 @@ def _kb_store(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         return KnowledgeStore(settings.knowledge_dir or DATA_DIR)
     except KnowledgeError as exc:
-        print("coopbot: the knowledge base has problems (run 'coopbot kb check'):", file=sys.stderr)
+        t = translator(settings)
+        print(t.t("coopbot: kho kiến thức có lỗi (xem bằng coopbot kb check):"), file=sys.stderr)
         print(str(exc), file=sys.stderr)
         raise SystemExit(1) from None
 
@@ -215,6 +264,8 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.console import run_console
 
     async def go() -> int:
+        engine, _, _ = await open_database(settings, translator(settings))  # one line if not
+        await engine.dispose()
         app = build_app(settings, _kb_store(settings))
         try:
             await app.upgrade_database()
@@ -227,51 +278,59 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     if not (settings.telegram_bot_token or settings.zalo_bot_token):
-        print(
-            "coopbot: no channel to start. Set TELEGRAM_BOT_TOKEN (from @BotFather) and/or "
-            "ZALO_BOT_TOKEN (from Zalo Bot Manager), in the environment or in .env.",
-            file=sys.stderr,
-        )
+        t = translator(settings)
+        print(t.t("coopbot: không có kênh nào để chạy. Đặt TELEGRAM_BOT_TOKEN (lấy từ "
+                  "@BotFather) và/hoặc ZALO_BOT_TOKEN (lấy từ Zalo Bot Manager), trong biến môi "
+                  "trường hoặc trong tệp .env."), file=sys.stderr)  # fmt: skip
         return 2
     from bot.runner import run_channels
 
+    async def reachable() -> None:
+        engine, _, _ = await open_database(settings, translator(settings))
+        await engine.dispose()
+
+    asyncio.run(reachable())  # one line, not a traceback, when the database cannot be opened
     return asyncio.run(run_channels(settings, _kb_store(settings), args))
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
-    from db import migrate
-    from db.session import create_engine
+    from bot.cli_common import database_label
 
-    async def go() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            before, after = await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
-        if before == after:
-            print(f"database is up to date (revision {after})")
-        else:
-            print(f"database upgraded from {before or 'empty'} to {after}")
-        return 0
+    t = translator(settings)
 
-    return asyncio.run(go())
+    async def go() -> tuple[str | None, str | None]:
+        engine, before, after = await open_database(settings, t, announce_new=False)
+        await engine.dispose()
+        return before, after
+
+    before, after = asyncio.run(go())
+    db = database_label(settings.database_url)
+    if before == after:
+        print(t.t("Cơ sở dữ liệu {db} đã mới nhất (phiên bản {rev}).", db=db, rev=after))
+    elif before is None:
+        print(t.t("Đã tạo cơ sở dữ liệu mới {db} (phiên bản {rev}).", db=db, rev=after))
+    else:
+        print(t.t("Đã nâng cấp cơ sở dữ liệu {db} từ phiên bản {old} lên {rev}.", db=db,
+                  old=before, rev=after))  # fmt: skip
+    return 0
 
 
 def _kb(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.base import DATA_DIR, load_dir
     from knowledge.check import check_all
 
+    t = translator(settings)
     path = settings.knowledge_dir or DATA_DIR
     if args.kb_command == "check":
         from knowledge.check import MISSING_ENGLISH_DEFAULT
 
         english = args.missing_english or MISSING_ENGLISH_DEFAULT
-        problems, summary, warnings = check_all(path, english=english)
+        problems, counts, warnings = check_all(path, english=english)
         for p in problems:
             print(p)
         for p in warnings:
-            print(f"warning: {p}")
-        print(summary)
+            print(t.t("cảnh báo: {problem}", problem=p))
+        print(_kb_summary(t, counts))
         return 1 if problems else 0
     if args.kb_command == "export":
         loaded = load_dir(path)
@@ -280,144 +339,51 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
     if args.kb_command == "suggestions":
         return _kb_suggestions(settings, args)
     if args.kb_command == "reload":
-        problems, summary, _warnings = check_all(path, english="warn")
+        problems, counts, _warnings = check_all(path)
         if problems:
             for p in problems:
                 print(p)
-            print("not reloaded: running assistants keep the previous knowledge base")
+            print(t.t("Chưa nạp lại: các trợ lý đang chạy giữ kho kiến thức cũ."))
             return 1
         (path / ".reload").touch()
-        print(summary)
-        print("running assistants will reload within a few seconds")
+        print(_kb_summary(t, counts))
+        print(t.t("Các trợ lý đang chạy sẽ nạp lại trong vài giây."))
         return 0
     return 2
 
 
-def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
-    """Bring the schema up to date, then run ``await work(session)`` and return its result."""
-    from db import migrate
-    from db.session import create_engine, session_factory
-
-    async def go():  # type: ignore[no-untyped-def]
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-            async with session_factory(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
-
-
-def _import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def]
-    """Import ``path``; the report, or ``None`` (after saying why) when the file is unusable."""
-    from datetime import UTC, datetime
-
-    from outputs.cooperatives import CooperativeFileError, import_cooperatives
-    from outputs.progress import TerminalProgress
-
-    progress = TerminalProgress()
-    try:
-        return _with_session(
-            settings,
-            lambda s: import_cooperatives(s, path, datetime.now(UTC), "cli", progress),
-        )
-    except CooperativeFileError as exc:
-        print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
-        return None
-    finally:
-        progress.finish()
-
-
-def _import_events(settings: Settings, path: Path) -> int:
-    from datetime import UTC, datetime
-
-    from operations.events import import_events
-    from operations.rights import CLI
-    from outputs.events import EventFileError
-    from outputs.progress import TerminalProgress
-
-    progress = TerminalProgress()
-    try:
-        report = _with_session(
-            settings,
-            lambda s: import_events(s, CLI, path, datetime.now(UTC), settings.tz, progress),
-        )
-    except EventFileError as exc:
-        print(f"coopbot: không nhập được {path}: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        progress.finish()
-    print(report.render())
-    return 1 if report.rejected else 0
+def _kb_summary(t, counts) -> str:  # type: ignore[no-untyped-def]
+    line = t.t("{entries} mục ({english} có tiếng Anh), {questions} cách hỏi, {topics} chủ đề "
+               "trong menu, {forms}", entries=t.number(counts.entries),
+               english=t.number(counts.english), questions=t.number(counts.questions),
+               topics=counts.topics, forms=t.tn("{n} biểu mẫu", "{n} biểu mẫu", counts.forms))  # fmt: skip
+    if counts.problems:
+        line += ": " + t.tn("{n} lỗi", "{n} lỗi", counts.problems)
+    else:
+        line += ": " + t.t("không có lỗi")
+    if counts.warnings:
+        line += ", " + t.tn("{n} cảnh báo", "{n} cảnh báo", counts.warnings)
+    return line
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
-    if args.import_command == "events":
-        return _import_events(settings, args.file)
-    report = _import_file(settings, args.file)
-    if report is None:
-        return 2
-    print(report.render())
-    return 1 if report.rejected else 0
+    from bot.cli_files import import_command
+
+    return import_command(settings, args)
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     if args.export_command == "reports":
         return export_reports(settings, args)
-    from datetime import UTC, datetime
+    from bot.cli_files import export_cooperatives_command
 
-    from outputs.cooperatives import export_cooperatives
-    from outputs.progress import TerminalProgress, default_export_path
-
-    output = args.output or default_export_path("cooperatives", args.fmt)
-    progress = TerminalProgress()
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        count = _with_session(
-            settings,
-            lambda s: export_cooperatives(s, output, args.fmt, "cli", datetime.now(UTC), progress),
-        )
-    except OSError as exc:
-        print(f"coopbot: không ghi được {output}: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        progress.finish()
-    print(f"Đã xuất {count} hợp tác xã vào {output.resolve()}")
-    print("Tệp có số điện thoại đầy đủ: chỉ dùng nội bộ, không gửi ra ngoài.")
-    return 0
+    return export_cooperatives_command(settings, args)
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from db.cooperatives import DEMO_FILE
+    from bot.cli_files import demo_command
 
-    report = _import_file(settings, DEMO_FILE)
-    if report is None:
-        return 2
-    print(
-        f"Đã nạp {report.imported} hợp tác xã mẫu (tên có chữ “(demo)”, mã số DEMO-01…) "
-        f"vào cơ sở dữ liệu: {report.created} mới, {report.updated + report.unchanged} đã có."
-    )
-    print("Thử ngay: chạy `coopbot chat`, rồi gõ /dangky và nhập mã số DEMO-01 hoặc tên HTX.")
-    return 1 if report.rejected else 0
-
-
-def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
-    """Run ``work(session)`` on an up-to-date database; returns its result."""
-    from db import migrate
-    from db.session import create_engine, session_factory
-
-    async def go():  # type: ignore[no-untyped-def]
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-            async with session_factory(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
+    return demo_command(settings, args)
 
 
 def _kb_suggestions(settings: Settings, args: argparse.Namespace) -> int:
@@ -425,12 +391,14 @@ def _kb_suggestions(settings: Settings, args: argparse.Namespace) -> int:
     from operations import Actor
     from operations.suggestions import draft_entries
 
-    drafts = _with_session(settings, lambda s: draft_entries(s, Actor.cli()))
+    drafts = with_session(settings, lambda s: draft_entries(s, Actor.cli()))
+    t = translator(settings)
     if not drafts:
-        print("no closed ticket is marked for the knowledge base")
+        print(t.t("Chưa có yêu cầu đã đóng nào được đánh dấu để đưa vào kho kiến thức."))
         return 0
     path = write_drafts(drafts, args.output or DRAFTS_DIR)
-    print(f"{len(drafts)} draft entries written to {path} (unreviewed, not loaded)")
+    print(t.t("Đã ghi {n} mục nháp vào {path} (chưa duyệt, chưa được nạp).", n=len(drafts),
+              path=path))  # fmt: skip
     return 0
 
 
@@ -440,9 +408,9 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     async def work(session):  # type: ignore[no-untyped-def]
         return await audit.recent(session, args.limit)
 
-    entries = _with_session(settings, work)
+    entries = with_session(settings, work)
     if not entries:
-        print("the audit log is empty")
+        print(translator(settings).t("Nhật ký thao tác của cán bộ chưa có gì."))
     for e in entries:
         detail = json.dumps(e.detail, ensure_ascii=False) if e.detail else ""
         when = e.created_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")

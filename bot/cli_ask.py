@@ -13,11 +13,9 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.answers import answer_record
 
     if args.file is None and not (args.question or "").strip():
-        print(
-            'coopbot ask: hãy gõ một câu hỏi, ví dụ coopbot ask "hồ sơ đăng ký HTX gồm gì", '
-            "hoặc --file TỆP (mỗi dòng một câu hỏi)",
-            file=sys.stderr,
-        )
+        t = _translator(settings, settings.locale)
+        print(t.t("coopbot ask: hãy gõ một câu hỏi, hoặc --file TỆP (mỗi dòng một câu hỏi)"),
+              file=sys.stderr)  # fmt: skip
         return 2
     from bot.cli import _kb_store
 
@@ -25,10 +23,15 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.file is not None:
         try:
             fh = sys.stdin if str(args.file) == "-" else args.file.open(encoding="utf-8-sig")
-        except OSError as exc:
-            print(f"coopbot ask: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            questions = [line.rstrip("\n") for line in fh if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            t = _translator(settings, settings.locale)
+            problem = (t.t("không phải văn bản UTF-8") if isinstance(exc, UnicodeDecodeError)
+                       else t.t("không có tệp này") if isinstance(exc, FileNotFoundError)
+                       else exc.strerror or str(exc))  # fmt: skip
+            print(t.t("coopbot ask: không đọc được {path}: {problem}", path=args.file,
+                      problem=problem), file=sys.stderr)  # fmt: skip
             return 2
-        questions = [line.rstrip("\n") for line in fh if line.strip()]
     else:
         questions = [args.question]
     translator = _translator(settings, args.locale)
@@ -65,10 +68,10 @@ def _events_answer(settings: Settings, store, t, record) -> list[str] | None:  #
     async def work(session):  # type: ignore[no-untyped-def]
         return await events_for(session, record["question"], datetime.now(UTC), t.tz)
 
-    from bot.cli import _with_session
+    from bot.cli_common import with_session
 
     try:
-        events = _with_session(settings, work)
+        events = with_session(settings, work)
     except Exception:
         return None
     return [events_text(t, events)] if events else []
@@ -126,10 +129,15 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         and report.wrong_share <= args.max_wrong
     )
     if not ok:
+        t = _translator(settings, settings.locale)
         print(
-            f"below the minimum: accuracy {report.accuracy:.3f} (min {args.min_accuracy}), "
-            f"rejection {report.rejection:.3f} (min {args.min_rejection}), "
-            f"wrong share {report.wrong_share:.3f} (max {args.max_wrong})",
+            t.t(
+                "Dưới mức tối thiểu: độ đúng {accuracy} (tối thiểu {min_accuracy}), từ chối đúng "
+                "{rejection} (tối thiểu {min_rejection}), trả lời sai {wrong} (tối đa {max_wrong})",
+                accuracy=round(report.accuracy, 3), min_accuracy=args.min_accuracy,
+                rejection=round(report.rejection, 3), min_rejection=args.min_rejection,
+                wrong=round(report.wrong_share, 3), max_wrong=args.max_wrong,
+            ),
             file=sys.stderr,
-        )
+        )  # fmt: skip
     return 0 if ok else 1

@@ -7,6 +7,8 @@ import asyncio
 import sqlite3
 import sys
 
+import sqlalchemy.exc
+
 from ground.settings import Settings
 
 
@@ -61,9 +63,13 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
     t = _translator(settings)
 
     async def rows() -> int:
+        from bot.cli_common import DatabaseUnreachable, unreachable_line
+
         engine = create_engine(settings.database_url)
         try:
             return await row_count(engine)
+        except (OSError, sqlalchemy.exc.DBAPIError) as exc:  # cannot connect: one line
+            raise DatabaseUnreachable(unreachable_line(t, settings.database_url, exc)) from None
         finally:
             await engine.dispose()
 

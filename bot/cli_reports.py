@@ -12,23 +12,27 @@ from typing import Any
 from ground.settings import Settings
 
 
-def add_report_commands(sub: Any) -> None:
-    rep = sub.add_parser("reports", help="monthly report commands (staff)")
+def add_report_commands(sub: Any, t: Any) -> None:
+    rep = sub.add_parser("reports", help=t.t("lệnh về báo cáo tháng (cán bộ)"))
     rep_sub = rep.add_subparsers(dest="reports_command", metavar="REPORTS_COMMAND", required=True)
     rep_open = rep_sub.add_parser(
-        "open", help="open a period by hand and prompt every cooperative's representatives"
+        "open", help=t.t("mở một kỳ báo cáo và mời người đại diện của mọi hợp tác xã")
     )
-    rep_open.add_argument("period", help="the month reported, e.g. 2026-11 (the last 12 months)")
-    rep_open.add_argument("--yes", action="store_true", help="do not ask before prompting")
+    rep_open.add_argument(
+        "period", help=t.t("tháng báo cáo, ví dụ 2026-11 (trong 12 tháng gần đây)")
+    )
+    rep_open.add_argument("--yes", action="store_true", help=t.t("không hỏi lại trước khi mời"))
     rep_remind = rep_sub.add_parser(
-        "remind", help="remind the representatives of cooperatives that have not submitted"
+        "remind", help=t.t("nhắc người đại diện của các hợp tác xã chưa gửi báo cáo")
     )
-    rep_remind.add_argument("period", nargs="?", default="", help="default: the open period")
-    rep_remind.add_argument("--yes", action="store_true", help="do not ask before sending")
-    rep_close = rep_sub.add_parser("close", help="close a period: no more reports or changes")
-    rep_close.add_argument("period", help="the month reported, e.g. 2026-11")
-    rep_progress = rep_sub.add_parser("progress", help="how many cooperatives have submitted")
-    rep_progress.add_argument("period", nargs="?", default="", help="default: the open period")
+    rep_remind.add_argument("period", nargs="?", default="", help=t.t("mặc định: kỳ đang mở"))
+    rep_remind.add_argument("--yes", action="store_true", help=t.t("không hỏi lại trước khi gửi"))
+    rep_close = rep_sub.add_parser(
+        "close", help=t.t("đóng một kỳ: không nhận thêm báo cáo hay sửa đổi")
+    )
+    rep_close.add_argument("period", help=t.t("tháng báo cáo, ví dụ 2026-11"))
+    rep_progress = rep_sub.add_parser("progress", help=t.t("bao nhiêu hợp tác xã đã gửi báo cáo"))
+    rep_progress.add_argument("period", nargs="?", default="", help=t.t("mặc định: kỳ đang mở"))
 
 
 def _translator(settings: Settings):  # type: ignore[no-untyped-def]
@@ -53,10 +57,10 @@ def export_reports(settings: Settings, args: argparse.Namespace) -> int:
         await session.commit()
         return result
 
-    from bot.cli import _with_session
+    from bot.cli_common import with_session
 
     try:
-        r = _with_session(settings, work)
+        r = with_session(settings, work)
     except ops.PeriodProblem as exc:
         text = period_problem(t, exc.reason, exc.text, exc.period, ops.OLDEST_MONTHS)
         print(f"coopbot: {text}", file=sys.stderr)
@@ -119,9 +123,9 @@ def report_commands(settings: Settings, args: argparse.Namespace) -> int:
             await session.commit()
             return r
 
-        from bot.cli import _with_session
+        from bot.cli_common import with_session
 
-        return _with_session(settings, work)
+        return with_session(settings, work)
 
     try:
         r = run(getattr(args, "yes", False))
@@ -140,6 +144,8 @@ def report_commands(settings: Settings, args: argparse.Namespace) -> int:
             r = run(True)
     except ops.PeriodProblem as exc:
         problem = text.period_problem(t, exc.reason, exc.text, exc.period, ops.OLDEST_MONTHS)
+        if exc.reason == "none_yet":  # the chat's advice names /mobaocao
+            problem = t.t("Chưa có kỳ báo cáo nào. Mở kỳ bằng coopbot reports open 2026-11.")
         print(f"coopbot: {problem}", file=sys.stderr)
         return 2
     if command == "open":

@@ -5,7 +5,6 @@ the command-line actor (``cli`` in the audit log), and commits only when it succ
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -14,21 +13,27 @@ from typing import Any
 from ground.settings import SUPPORTED_LOCALES, Settings
 
 
-def add_parsers(sub: Any) -> None:
-    links = sub.add_parser("links", help="cooperative links waiting for staff approval")
+def add_parsers(sub: Any, t: Any) -> None:
+    links = sub.add_parser(
+        "links", help=t.t("yêu cầu liên kết với hợp tác xã đang chờ cán bộ duyệt")
+    )
     links.add_argument("action", nargs="?", choices=("list", "approve", "refuse"), default="list")
-    links.add_argument("member", nargs="?", type=int, help="member number shown by 'links list'")
+    links.add_argument("member", nargs="?", type=int, help=t.t("số thứ tự do 'links list' hiện"))
 
-    staff = sub.add_parser("staff", help="list, grant or remove staff rights")
+    staff = sub.add_parser("staff", help=t.t("xem, cấp hoặc bỏ quyền cán bộ"))
     staff.add_argument("action", nargs="?", choices=("list", "add", "remove"), default="list")
-    staff.add_argument("who", nargs="?", help="telegram:12345, zalo:abc, console:local")
+    staff.add_argument("who", nargs="?", help=t.t("telegram:12345, zalo:abc, console:local"))
 
-    tickets = sub.add_parser("tickets", help="tickets not closed yet; answer or close one")
+    tickets = sub.add_parser(
+        "tickets", help=t.t("các yêu cầu chưa đóng; trả lời hoặc đóng một yêu cầu")
+    )
     tickets.add_argument("action", nargs="?", choices=("list", "answer", "close"), default="list")
-    tickets.add_argument("ticket", nargs="?", type=int, help="ticket number")
-    tickets.add_argument("text", nargs="?", help="the answer (with 'answer')")
+    tickets.add_argument("ticket", nargs="?", type=int, help=t.t("số của yêu cầu"))
+    tickets.add_argument("text", nargs="?", help=t.t("câu trả lời (với 'answer')"))
     tickets.add_argument(
-        "--suggest", action="store_true", help="mark the answer for 'coopbot kb suggestions'"
+        "--suggest",
+        action="store_true",
+        help=t.t("đánh dấu câu trả lời cho 'coopbot kb suggestions'"),
     )
 
 
@@ -60,21 +65,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _in_session(settings: Settings, work: Callable[[Any], Awaitable[list[str]]]) -> list[str]:
-    from db import migrate
-    from db.session import create_engine, session_factory
+    from bot.cli_common import with_session
 
-    async def go() -> list[str]:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-            async with session_factory(engine)() as session:
-                lines = await work(session)
-                await session.commit()
-                return lines
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
+    return with_session(settings, work, commit=True)
 
 
 async def _links(session: Any, args: argparse.Namespace, settings: Settings, tr: Any) -> list[str]:
@@ -107,8 +100,15 @@ async def _staff(session: Any, args: argparse.Namespace, settings: Settings, tr:
     t, actor = tr.get(settings.locale), Actor.cli()
     if args.action == "list":
         people = await ops.list_staff(session, actor, settings.admins)
+        known = {(p.channel, p.user_id) for p in people}
+        waiting = sorted(a for a in settings.admins if a not in known)
+        if not people and not waiting:
+            return [t.t("Chưa có cán bộ hay quản trị nào. Quản trị là những người trong "
+                        "COOPBOT_ADMINS; cấp quyền cán bộ bằng coopbot staff add telegram:12345.")]  # fmt: skip
         lines = [t.t("Cán bộ và quản trị:")]
         lines += [f"• {ops.member_label(p)} ({p.channel}:{p.user_id}, {p.role})" for p in people]
+        lines += [t.t("• {who} (admin trong COOPBOT_ADMINS, chưa nhắn cho trợ lý lần nào)",
+                      who=c + ":" + u) for c, u in waiting]  # fmt: skip
         return lines
     grant = args.action == "add"
     target = await ops.set_staff(

@@ -9,19 +9,23 @@ import argparse
 import asyncio
 import sys
 
-from ground.settings import Settings
+from ground.i18n import Translations, Translator
+from ground.settings import SUPPORTED_LOCALES, Settings
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("web", help="serve the staff web console alone (no channels)")
+def add_parser(sub: argparse._SubParsersAction, t: Translator) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("web", help=t.t("chỉ chạy trang quản trị cho cán bộ (không chạy kênh nào)"))
     p.add_argument(
-        "--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT", help=f"default {DEFAULT_LISTEN}"
-    )
+        "--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT",
+        help=t.t("mặc định {listen}", listen=DEFAULT_LISTEN),
+    )  # fmt: skip
     w_sub = p.add_subparsers(dest="web_command", metavar="WHAT")
-    link = w_sub.add_parser("link", help="print a one-time sign-in link for a staff member")
-    link.add_argument("who", help="channel:user_id, e.g. telegram:12345")
+    link = w_sub.add_parser(
+        "link", help=t.t("in một đường dẫn đăng nhập dùng một lần cho một cán bộ")
+    )
+    link.add_argument("who", help=t.t("kênh:mã người dùng, ví dụ telegram:12345"))
 
 
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -36,7 +40,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     try:
         host, port = parse_listen(args.listen)
     except ValueError as exc:
-        print(f"coopbot web: {exc}", file=sys.stderr)
+        t = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
+        print(t.t("coopbot web: địa chỉ không hợp lệ: {problem}", problem=exc), file=sys.stderr)
         return 2
     app = build_app(settings, _kb_store(settings))
     try:
@@ -44,7 +49,14 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         web = create_web_app(app.engine, app.kb, pages=routes(app.console()))
         config = uvicorn.Config(web, host=host, port=port, log_config=None, access_log=False,
                                 lifespan="off", server_header=False)  # fmt: skip
-        print(f"staff console: http://{host}:{port}/console/ (sign in with /dangnhap)")
+        t = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)
+        print(
+            t.t(
+                "Trang quản trị: http://{host}:{port}/console/ (đăng nhập bằng /dangnhap)",
+                host=host,
+                port=port,
+            )
+        )
         await uvicorn.Server(config).serve()
     finally:
         await app.close()
@@ -57,8 +69,6 @@ async def _link(settings: Settings, args: argparse.Namespace) -> int:
     from db import migrate
     from db.queries import get_or_create_member
     from db.session import create_engine, session_factory
-    from ground.i18n import Translations
-    from ground.settings import SUPPORTED_LOCALES
     from handlers.web_access import LOCAL_URL
     from operations import CLI, OperationError
     from operations import web_access as ops

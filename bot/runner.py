@@ -28,6 +28,7 @@ from bot.channels.telegram import TelegramChannel, build_channel, webhook_url
 from bot.channels.zalo import ZaloChannel, ZaloError, ZaloUnauthorized
 from bot.channels.zalo import build_channel as build_zalo_channel
 from bot.channels.zalo import webhook_url as zalo_webhook_url
+from bot.cli_common import translator
 from bot.scheduler import run_scheduler
 from bot.web import FileLinks, Webhook, create_web_app
 from ground.logs import log_event
@@ -91,19 +92,20 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
     use_webhook = bool(getattr(args, "webhook", False))
     public_url = getattr(args, "public_url", None) or settings.public_url
     listen = getattr(args, "listen", None)
+    t = translator(settings)
     if use_webhook and not public_url:
-        print("coopbot run: --webhook needs --public-url https://…", file=sys.stderr)
+        print(t.t("coopbot run: --webhook cần --public-url https://… (hoặc COOPBOT_PUBLIC_URL)"),
+              file=sys.stderr)  # fmt: skip
         return 2
     try:
         host, port = parse_listen(listen or DEFAULT_LISTEN)
-    except ValueError as exc:
-        print(f"coopbot run: {exc}", file=sys.stderr)
+    except ValueError:
+        print(t.t("coopbot run: --listen cần MÁY:CỔNG, ví dụ {example}, không phải “{value}”",
+                  example=DEFAULT_LISTEN, value=listen), file=sys.stderr)  # fmt: skip
         return 2
     if not (settings.telegram_bot_token or settings.zalo_bot_token):
-        print(
-            "coopbot run: no channel to start; set TELEGRAM_BOT_TOKEN and/or ZALO_BOT_TOKEN.",
-            file=sys.stderr,
-        )
+        print(t.t("coopbot run: không có kênh nào để chạy; đặt TELEGRAM_BOT_TOKEN và/hoặc "
+                  "ZALO_BOT_TOKEN."), file=sys.stderr)  # fmt: skip
         return 2
 
     app = build_app(settings, kb)
@@ -137,10 +139,15 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
                         await channel.start_polling()
                         log_event(log, "telegram polling started", bot=channel.bot.username)
                 except InvalidToken:
-                    print("coopbot run: Telegram rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
+                    print(
+                        t.t("coopbot run: Telegram không nhận TELEGRAM_BOT_TOKEN"), file=sys.stderr
+                    )
                     return 1
                 except TelegramError as exc:
-                    print(f"coopbot run: Telegram refused to start: {exc}", file=sys.stderr)
+                    print(
+                        t.t("coopbot run: Telegram không cho khởi động: {error}", error=exc),
+                        file=sys.stderr,
+                    )
                     return 1
             if settings.zalo_bot_token:
                 zalo = build_zalo_channel(app.conversation, files=files)
@@ -156,10 +163,13 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
                         await zalo.start_polling()
                         log_event(log, "zalo polling started", bot=zalo.bot_name)
                 except ZaloUnauthorized:
-                    print("coopbot run: Zalo rejected ZALO_BOT_TOKEN", file=sys.stderr)
+                    print(t.t("coopbot run: Zalo không nhận ZALO_BOT_TOKEN"), file=sys.stderr)
                     return 1
                 except ZaloError as exc:  # its message never contains the token
-                    print(f"coopbot run: Zalo refused to start: {exc}", file=sys.stderr)
+                    print(
+                        t.t("coopbot run: Zalo không cho khởi động: {error}", error=exc),
+                        file=sys.stderr,
+                    )
                     return 1
             if use_webhook or listen or files is not None:
                 server = _web_server(app, hooks, host, port, files)

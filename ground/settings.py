@@ -18,11 +18,27 @@ from dotenv import dotenv_values
 
 SUPPORTED_LOCALES = ("vi", "en")
 CHANNELS = ("telegram", "zalo", "console")
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/coopbot.db"
+# The folder, under the working folder (where .env is read), of the default SQLite database and
+# of exports (outputs.progress): the one place both are named.
+VAR_DIR = "var"
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{VAR_DIR}/coopbot.db"
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs (as ``ground.i18n.N_``: this module stays free of
+    translation, because the data floor reads settings and does no wording)."""
+    return message
 
 
 class SettingsError(ValueError):
-    """A configuration value is missing or malformed."""
+    """A configuration value is missing or malformed: the variable's name, and a Vietnamese
+    message id with its values. ``str()`` is the Vietnamese text; the command line words it in
+    the operator's language (``self.locale``, from ``COOPBOT_LOCALE`` when that one is valid)."""
+
+    def __init__(self, name: str, message: str, /, **values: object) -> None:
+        self.name, self.message, self.values = name, message, values
+        self.locale = "vi"
+        super().__init__(f"{name}: " + (message.format(**values) if values else message))
 
 
 @dataclass(frozen=True)
@@ -73,10 +89,9 @@ def _parse_admins(raw: str) -> frozenset[tuple[str, str]]:
         channel, sep, user_id = item.partition(":")
         channel, user_id = channel.strip().lower(), user_id.strip()
         if not sep or channel not in CHANNELS or not user_id:
-            raise SettingsError(
-                f"COOPBOT_ADMINS: '{item}' is not channel:user_id "
-                f"(channel one of {', '.join(CHANNELS)}; e.g. telegram:12345,console:local)"
-            )
+            raise SettingsError("COOPBOT_ADMINS", N_("“{item}” không có dạng kênh:mã_người_dùng "
+                "(kênh là {channels}; ví dụ telegram:12345,console:local)"), item=item,
+                channels=", ".join(CHANNELS))  # fmt: skip
         admins.add((channel, user_id))
     return frozenset(admins)
 
@@ -84,14 +99,15 @@ def _parse_admins(raw: str) -> frozenset[tuple[str, str]]:
 def _office_hours(hours: str, days: str) -> dict[str, object]:
     m = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", hours.strip())
     if not m or not (0 <= int(m[1]) < 24 and 0 <= int(m[3]) < 24):
-        raise SettingsError("COOPBOT_OFFICE_HOURS: expected opening-closing like 07:30-17:00")
+        raise SettingsError("COOPBOT_OFFICE_HOURS", N_("cần giờ mở-giờ đóng, ví dụ 07:30-17:00"))
     opens, closes = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
     if opens >= closes:
-        raise SettingsError("COOPBOT_OFFICE_HOURS: the office must open before it closes")
+        raise SettingsError("COOPBOT_OFFICE_HOURS", N_("giờ mở cửa phải trước giờ đóng cửa"))
     d = re.fullmatch(r"([1-7])\s*-\s*([1-7])", days.strip())
     if not d or int(d[1]) > int(d[2]):
         raise SettingsError(
-            "COOPBOT_OFFICE_DAYS: expected ISO weekdays like 1-5 (Monday to Friday)"
+            "COOPBOT_OFFICE_DAYS",
+            N_("cần các thứ trong tuần theo ISO, ví dụ 1-5 (thứ Hai đến thứ Sáu)"),
         )
     return {
         "office_open": opens,
@@ -105,38 +121,40 @@ def _staff_chat(raw: str | None) -> tuple[str, str] | None:
         return None
     channel, sep, chat_id = raw.strip().partition(":")
     if not sep or channel not in ("telegram", "zalo") or not chat_id:
-        raise SettingsError(
-            "COOPBOT_STAFF_CHAT: expected channel:chat_id of one staff group, e.g. telegram:-1001234"
-        )
+        raise SettingsError("COOPBOT_STAFF_CHAT", N_("cần kênh:mã_nhóm của một nhóm cán bộ, ví dụ "
+                                                     "telegram:-1001234"))  # fmt: skip
     return channel, chat_id
 
 
 def _positive_int(name: str, raw: str) -> int:
     if not raw.isdigit() or int(raw) <= 0:
-        raise SettingsError(f"{name}: expected a whole number of minutes above 0")
+        raise SettingsError(name, N_("cần một số phút nguyên lớn hơn 0"))
     return int(raw)
 
 
 def _report_days(open_raw: str, remind_raw: str, close_raw: str) -> dict[str, object]:
     def day(name: str, raw: str) -> int:
         if not raw.isdigit() or not 1 <= int(raw) <= 28:
-            raise SettingsError(f"{name}: expected a day of the month from 1 to 28, got '{raw}'")
+            raise SettingsError(
+                name, N_("cần một ngày trong tháng từ 1 đến 28, không phải “{raw}”"), raw=raw
+            )
         return int(raw)
 
     open_day = day("COOPBOT_REPORT_OPEN_DAY", open_raw)
     parts = [p.strip() for p in remind_raw.split(",") if p.strip()]
     if not all(p.isdigit() and 1 <= int(p) <= 28 for p in parts):
-        raise SettingsError(
-            f"COOPBOT_REPORT_REMIND_DAYS: expected days from 1 to 28 like 5,10, got '{remind_raw}'"
-        )
+        raise SettingsError("COOPBOT_REPORT_REMIND_DAYS", N_("cần các ngày từ 1 đến 28, ví dụ "
+                            "5,10, không phải “{raw}”"), raw=remind_raw)  # fmt: skip
     reminders = tuple(int(p) for p in parts)
     close_day = day("COOPBOT_REPORT_CLOSE_DAY", close_raw)
     days = [open_day, *reminders, close_day]
     if days != sorted(set(days)):
         raise SettingsError(
-            "COOPBOT_REPORT_OPEN_DAY, COOPBOT_REPORT_REMIND_DAYS, COOPBOT_REPORT_CLOSE_DAY: "
-            f"expected open day < reminder days < close day, got {open_day}, "
-            f"{','.join(map(str, reminders)) or '(none)'}, {close_day}"
+            "COOPBOT_REPORT_OPEN_DAY, COOPBOT_REPORT_REMIND_DAYS, COOPBOT_REPORT_CLOSE_DAY",
+            N_("cần ngày mở < các ngày nhắc < ngày đóng, không phải {open}; {remind}; {close}"),
+            open=open_day,
+            remind=",".join(map(str, reminders)) or "–",
+            close=close_day,
         )
     return {
         "report_open_day": open_day,
@@ -152,15 +170,14 @@ def normalise_database_url(url: str) -> str:
         return re.sub(r"^sqlite(\+aiosqlite)?://", "sqlite+aiosqlite://", url)
     if re.match(r"^(postgres|postgresql)(\+asyncpg)?://", url):
         return re.sub(r"^(postgres|postgresql)(\+asyncpg)?://", "postgresql+asyncpg://", url)
-    raise SettingsError(
-        "DATABASE_URL: expected sqlite:///path/to/file.db or postgresql://user@host/dbname, "
-        f"got a URL starting with '{url.split('://', 1)[0]}'"
-    )
+    raise SettingsError("DATABASE_URL", N_("cần sqlite:///đường/dẫn/tệp.db hoặc "
+                        "postgresql://người_dùng@máy_chủ/tên, không phải một địa chỉ bắt đầu bằng "
+                        "“{scheme}”"), scheme=url.split("://", 1)[0])  # fmt: skip
 
 
 def _check_base_url(name: str, value: str, example: str = "https://api.telegram.org/bot") -> str:
     if not re.match(r"^https?://[^\s/]+", value):
-        raise SettingsError(f"{name}: expected an http(s) URL such as {example}")
+        raise SettingsError(name, N_("cần một địa chỉ http(s), ví dụ {example}"), example=example)
     return value
 
 
@@ -168,10 +185,8 @@ def _check_public_url(value: str | None) -> str | None:
     if value is None:
         return None
     if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
-        raise SettingsError(
-            "COOPBOT_PUBLIC_URL: expected the public http(s) address of the web server, "
-            "such as https://bot.example.vn"
-        )
+        raise SettingsError("COOPBOT_PUBLIC_URL", N_("cần địa chỉ http(s) công khai của máy chủ "
+                            "web, ví dụ https://bot.example.vn"))  # fmt: skip
     return value.rstrip("/")
 
 
@@ -180,7 +195,7 @@ def _check_token(name: str, value: str | None) -> str | None:
         return None
     value = value.strip()
     if not re.fullmatch(r"[A-Za-z0-9_\-]+:[A-Za-z0-9_\-]+", value):
-        raise SettingsError(f"{name}: expected a bot token of the form <bot_id>:<secret>")
+        raise SettingsError(name, N_("cần mã bot có dạng <bot_id>:<secret>"))
     return value
 
 
@@ -189,12 +204,22 @@ def load_settings(
 ) -> Settings:
     """Build :class:`Settings` from ``environ`` (default ``os.environ``) over ``env_file``.
 
-    Variables set in the environment win over the same names in the file.
+    Variables set in the environment win over the same names in the file. This is the one
+    place that reads settings: nothing else looks at the environment.
     """
     values: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
+    try:
+        return _settings(values)
+    except SettingsError as exc:  # word it in the operator's language when that one is valid
+        chosen = (values.get("COOPBOT_LOCALE") or "").strip().lower()
+        exc.locale = chosen if chosen in SUPPORTED_LOCALES else "vi"
+        raise
+
+
+def _settings(values: dict[str, str]) -> Settings:
 
     def get(name: str, default: str | None = None) -> str | None:
         value = values.get(name)
@@ -206,23 +231,22 @@ def load_settings(
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(
-            f"COOPBOT_TIMEZONE: '{timezone}' is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)"
-        ) from None
+        raise SettingsError("COOPBOT_TIMEZONE", N_("“{zone}” không phải múi giờ IANA (ví dụ "
+                            "Asia/Ho_Chi_Minh)"), zone=timezone) from None  # fmt: skip
 
     locale = (get("COOPBOT_LOCALE", "vi") or "").lower()
     if locale not in SUPPORTED_LOCALES:
-        raise SettingsError(
-            f"COOPBOT_LOCALE: expected one of {', '.join(SUPPORTED_LOCALES)}, got '{locale}'"
-        )
+        raise SettingsError("COOPBOT_LOCALE", N_("cần một trong {choices}, không phải “{locale}”"),
+                            choices=", ".join(SUPPORTED_LOCALES), locale=locale)  # fmt: skip
 
     log_level = (get("COOPBOT_LOG_LEVEL", "INFO") or "").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise SettingsError("COOPBOT_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")
+        raise SettingsError("COOPBOT_LOG_LEVEL", N_("cần DEBUG, INFO, WARNING hoặc ERROR"))
 
     knowledge_dir = get("COOPBOT_KNOWLEDGE_DIR")
     if knowledge_dir is not None and not Path(knowledge_dir).is_dir():
-        raise SettingsError(f"COOPBOT_KNOWLEDGE_DIR: '{knowledge_dir}' is not a directory")
+        raise SettingsError("COOPBOT_KNOWLEDGE_DIR", N_("“{path}” không phải một thư mục"),
+                            path=knowledge_dir)  # fmt: skip
 
     return Settings(
         database_url=database_url,

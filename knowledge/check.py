@@ -8,6 +8,7 @@ chose English. A missing block is a problem (:data:`MISSING_ENGLISH_DEFAULT`);
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.base import Problem, load_dir
@@ -21,14 +22,36 @@ MISSING_ENGLISH = "no English: add an 'en:' block with title, answer and questio
 MISSING_ENGLISH_DEFAULT = "error"
 
 
+@dataclass(frozen=True)
+class CheckCounts:
+    """What ``check_all`` looked at; the command line words it in the operator's language."""
+
+    entries: int
+    english: int
+    questions: int
+    topics: int
+    forms: int
+    problems: int
+    warnings: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.entries} entries ({self.english} in English), {self.questions} question "
+            f"variants, {self.topics} menu topics, {self.forms} form"
+            f"{'s' if self.forms != 1 else ''}: "
+            + ("OK" if not self.problems else f"{self.problems} problems")
+            + (f", {self.warnings} warnings" if self.warnings else "")
+        )
+
+
 def missing_english(entries: Iterable[Entry]) -> list[Problem]:
     return [Problem(e.file, e.id, MISSING_ENGLISH) for e in entries if not e.en]
 
 
 def check_all(
     path: Path, forms: Path = FORMS_DIR, english: str = MISSING_ENGLISH_DEFAULT
-) -> tuple[list[Problem], str, list[Problem]]:
-    """(problems, summary, warnings). ``english="warn"`` makes a missing English block a
+) -> tuple[list[Problem], CheckCounts, list[Problem]]:
+    """(problems, counts, warnings). ``english="warn"`` makes a missing English block a
     warning instead of a problem."""
     loaded = load_dir(path)
     form_problems, n_forms = check_forms(forms)
@@ -36,15 +59,16 @@ def check_all(
     problems = [*loaded.problems, *form_problems, *check_citations(loaded.entries)]
     warnings: list[Problem] = []
     (warnings if english == "warn" else problems).extend(no_english)
-    n_q = sum(len(e.questions) for e in loaded.entries)
-    n_en = sum(1 for e in loaded.entries if e.en)
-    summary = (
-        f"{len(loaded.entries)} entries ({n_en} in English), {n_q} question variants, "
-        f"{len(loaded.menu)} menu topics, {n_forms} form{'s' if n_forms != 1 else ''}: "
-        + ("OK" if not problems else f"{len(problems)} problems")
-        + (f", {len(warnings)} warnings" if warnings else "")
+    counts = CheckCounts(
+        entries=len(loaded.entries),
+        english=sum(1 for e in loaded.entries if e.en),
+        questions=sum(len(e.questions) for e in loaded.entries),
+        topics=len(loaded.menu),
+        forms=n_forms,
+        problems=len(problems),
+        warnings=len(warnings),
     )
-    return problems, summary, warnings
+    return problems, counts, warnings
 
 
 def check_citations(entries: Iterable[Entry]) -> list[Problem]:

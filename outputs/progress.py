@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ground.i18n import N_
+from ground.settings import VAR_DIR
 
 # Every export from the command line goes here unless --output says otherwise (git-ignored,
-# next to the default SQLite database ./var/coopbot.db).
-EXPORT_DIR = Path("var") / "exports"
+# next to the default SQLite database ./var/coopbot.db: ground.settings names the folder).
+EXPORT_DIR = Path(VAR_DIR) / "exports"
 DEFAULT_FORMAT = "xlsx"
 
 

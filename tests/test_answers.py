@@ -138,10 +138,10 @@ def test_english_questions_find_the_same_entry(real_kb: KnowledgeStore) -> None:
 
 def test_kb_check_reports_entries_without_english(tmp_path: Path) -> None:
     data = Path(__file__).parent / "fixtures" / "kb"
-    problems, summary, warnings = check_all(data, english="error")
-    assert any("no English" in str(p) for p in problems) and "problems" in summary
-    problems, summary, warnings = check_all(data, english="warn")
-    assert not problems and warnings and "warnings" in summary
+    problems, counts, warnings = check_all(data, english="error")
+    assert any("no English" in str(p) for p in problems) and "problems" in str(counts)
+    problems, counts, warnings = check_all(data, english="warn")
+    assert not problems and warnings and "warnings" in str(counts) and counts.warnings
 
 
 # --- chat: events from the events table, English answers ------------------------------------
@@ -353,4 +353,4 @@ def test_missing_english_is_an_error_unless_kb_check_is_told_to_warn(
     assert main(["kb", "check"]) == 1
     assert "no English" in capsys.readouterr().out
     assert main(["kb", "check", "--missing-english", "warn"]) == 0
-    assert "warning:" in capsys.readouterr().out
+    assert "cảnh báo:" in capsys.readouterr().out

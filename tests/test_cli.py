@@ -73,9 +73,9 @@ def test_bad_setting_stops_with_one_line(tmp_path: Path) -> None:
 
 
 def test_db_upgrade(tmp_path: Path) -> None:
-    out = run(["db", "upgrade"], tmp_path)
+    out = run(["db", "upgrade"], tmp_path, COOPBOT_LOCALE="en")
     assert out.returncode == 0 and "upgraded from empty" in out.stdout
-    out = run(["db", "upgrade"], tmp_path)
+    out = run(["db", "upgrade"], tmp_path, COOPBOT_LOCALE="en")
     assert "up to date" in out.stdout
 
 

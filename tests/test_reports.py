@@ -206,8 +206,12 @@ fields:
         load_form(bad)
 
 
-def test_kb_check_validates_forms_too(capsys: pytest.CaptureFixture[str]) -> None:
+def test_kb_check_validates_forms_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.cli import main
+
+    monkeypatch.setenv("COOPBOT_LOCALE", "en")  # the summary in English, as written here
 
     assert main(["kb", "check"]) == 0
     assert "1 form" in capsys.readouterr().out

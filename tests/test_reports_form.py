@@ -76,11 +76,11 @@ def test_number_words() -> None:
 
 
 def test_report_days_are_settings(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"COOPBOT_REPORT_CLOSE_DAY.*1 to 28"):
+    with pytest.raises(SettingsError, match=r"COOPBOT_REPORT_CLOSE_DAY.*1 đến 28"):
         load_settings({"COOPBOT_REPORT_CLOSE_DAY": "30"}, env_file=None)
     with pytest.raises(SettingsError, match="COOPBOT_REPORT_REMIND_DAYS"):
         load_settings({"COOPBOT_REPORT_REMIND_DAYS": "5,x"}, env_file=None)
-    with pytest.raises(SettingsError, match="open day < reminder days < close day"):
+    with pytest.raises(SettingsError, match="ngày mở < các ngày nhắc < ngày đóng"):
         load_settings({"COOPBOT_REPORT_REMIND_DAYS": "5,20"}, env_file=None)
     env = tmp_path / ".env"
     env.write_text("COOPBOT_REPORT_OPEN_DAY=2\nCOOPBOT_REPORT_REMIND_DAYS=6,9\n", encoding="utf-8")

@@ -373,7 +373,7 @@ async def test_runner_reports_a_rejected_token(
     monkeypatch.setattr(
         runner, "build_channel", lambda conv: TelegramChannel(conv, TOKEN, request=api)
     )
-    settings = replace(small_app.settings, telegram_bot_token=TOKEN)
+    settings = replace(small_app.settings, telegram_bot_token=TOKEN, locale="en")
     args = argparse.Namespace(webhook=False, listen=None, public_url=None)
     assert await runner.run_channels(settings, small_app.kb, args) == 1
     err = capsys.readouterr().err

@@ -263,7 +263,9 @@ async def test_runner_reports_a_rejected_zalo_token(
         "build_zalo_channel",
         lambda conv, files=None: ZaloChannel(conv, TOKEN, BASE, transport=api.transport),
     )
-    settings = replace(small_app.settings, telegram_bot_token=None, zalo_bot_token=TOKEN)
+    settings = replace(
+        small_app.settings, telegram_bot_token=None, zalo_bot_token=TOKEN, locale="en"
+    )
     args = argparse.Namespace(webhook=False, listen=None, public_url=None)
     assert await runner.run_channels(settings, small_app.kb, args) == 1
     err = capsys.readouterr().err

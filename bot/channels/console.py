@@ -118,6 +118,7 @@ async def run_console(
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty() and stdout.isatty()
+    typed_here = stdin.isatty()  # a terminal shows what is typed already
     engine = console_engine(conversation)
     n = 0
     while True:
@@ -136,6 +137,8 @@ async def run_console(
         line = line.strip()
         if not line:
             continue
+        if not typed_here:  # piped in: echo the line so the output reads as a transcript
+            stdout.write(f"> {line}\n")
         n += 1
         incoming = Incoming(
             channel="console",

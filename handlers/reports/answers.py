@@ -145,6 +145,8 @@ async def answer_text(ctx: Context, data: dict[str, Any], f: Field, text: str) -
     folded = fold(text).strip(" .!")
     if not f.required and folded in SKIP_WORDS:
         return await store(ctx, data, f, None)
+    if f.required and folded in SKIP_WORDS - {"bo"}:  # never stored as the answer "Bỏ qua"
+        return question_reply(ctx, data, f, ctx.t("Câu này cần trả lời, không bỏ qua được."))
     if f.type in NUMERIC:
         return await answer_number(ctx, data, f, text)
     if f.type == YESNO:
