@@ -32,6 +32,9 @@ CONTRAST_PENALTY = 0.5
 MISSING_PENALTY = 0.15
 # An entry is *about* a term when this share of its wordings (or its title) names it.
 ABOUT_SHARE = 0.25
+# For the central acts, an entry that names the act in this share of its wordings may answer
+# (a multi-topic entry such as the federation's members names leaving in two of its wordings).
+CENTRAL_SHARE = 0.08
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ GROUPS: tuple[Group, ...] = (
         "lifecycle",
         {
             "found": ("thành lập", "lập hợp tác xã", "lập tổ hợp tác", "mở hợp tác xã"),
-            "dissolve": ("giải thể",),
+            "dissolve": ("giải thể", "giải tán"),
             "bankrupt": ("phá sản",),
             "suspend": ("tạm ngừng kinh doanh", "tạm ngừng hoạt động", "ngừng hoạt động",
                         "dừng hoạt động", "ngừng kinh doanh", "tạm dừng hoạt động",
@@ -82,11 +85,15 @@ GROUPS: tuple[Group, ...] = (
             "contribute": ("góp vốn",),
             "contribution_rules": ("góp … tối đa", "vốn góp tối đa", "góp đủ vốn", "hạn góp vốn",
                                    "không góp đủ", "chậm góp", "góp vốn … thời hạn",
-                                   "thời hạn góp", "góp … bao nhiêu phần trăm"),
+                                   "thời hạn góp", "góp … bao nhiêu phần trăm",
+                                   "chưa góp", "góp thiếu", "góp … chưa đủ", "quá hạn … góp",
+                                   "góp … quá hạn", "chưa nộp đủ"),
             "capital_change": ("tăng vốn", "giảm vốn", "thay đổi vốn điều lệ",
                                "điều chỉnh vốn điều lệ"),
             "withdraw": ("rút vốn", "trả lại vốn", "hoàn trả vốn", "trả vốn", "lấy lại vốn",
-                         "chuyển nhượng vốn", "trả lại phần vốn"),
+                         "chuyển nhượng vốn", "trả lại phần vốn",
+                         "trả lại tiền góp", "lấy lại tiền góp", "hoàn lại vốn", "nhận lại vốn",
+                         "nhận lại tiền góp", "rút tiền góp", "hoàn lại tiền góp"),
             "inherit": ("thừa kế", "qua đời", "từ trần", "đã chết", "thành viên … vừa mất",
                         "thành viên … đã mất", "bố … vừa mất", "bố … đã mất", "mẹ … vừa mất",
                         "mẹ … đã mất", "chồng … vừa mất", "vợ … vừa mất"),
@@ -106,14 +113,81 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "lender",
         {
-            "internal": ("cho thành viên vay", "vay nội bộ", "cho vay nội bộ", "vay của hợp tác xã",
+            "internal": ("cho thành viên vay", "cho xã viên vay", "cho tv vay", "vay nội bộ", "cho vay nội bộ", "vay của hợp tác xã",
                          "vay tiền của hợp tác xã", "vay vốn của hợp tác xã", "vay tiền hợp tác xã"),
             "fund": ("quỹ hỗ trợ phát triển", "quỹ phát triển", "quỹ hợp tác xã", "vay quỹ",
                      "quỹ của nhà nước", "quỹ nào"),
             "bank": ("ngân hàng", "tổ chức tín dụng"),
+            # the other direction: the cooperative borrows from (raises capital among) members
+            "from_members": ("vay của thành viên", "vay tiền của thành viên",
+                             "vay vốn của thành viên", "vay tiền thành viên", "vay của xã viên",
+                             "vay tiền của xã viên", "mượn tiền của thành viên",
+                             "mượn tiền thành viên", "mượn tiền xã viên", "huy động vốn",
+                             "gọi vốn", "gọi thêm vốn", "huy động tiền"),
         },
         required=True,
         central=("internal",),
+    ),
+    Group(
+        "whose",  # what the cooperative may and must do, against what its members must do
+        {
+            "cooperative": ("quyền của hợp tác xã", "nghĩa vụ của hợp tác xã",
+                            "trách nhiệm của hợp tác xã", "hợp tác xã có quyền",
+                            "hợp tác xã có nghĩa vụ", "hợp tác xã có những quyền",
+                            "hợp tác xã có những nghĩa vụ", "quyền hạn của hợp tác xã",
+                            "hợp tác xã được quyền", "hợp tác xã được phép",
+                            "cho phép hợp tác xã", "cho hợp tác xã được", "hợp tác xã được làm",
+                            "hợp tác xã phải làm", "hợp tác xã phải bồi thường",
+                            "hợp tác xã gây thiệt hại", "hợp tác xã làm thiệt hại",
+                            "hợp tác xã phải đền"),
+            "member": ("nghĩa vụ của thành viên", "trách nhiệm của thành viên",
+                       "thành viên có nghĩa vụ", "thành viên có trách nhiệm",
+                       "thành viên có những nghĩa vụ", "thành viên … phải làm", "bổn phận",
+                       "thành viên gây thiệt hại", "thành viên làm hư hỏng",
+                       "nghĩa vụ của xã viên", "trách nhiệm của xã viên",
+                       "xã viên có trách nhiệm", "xã viên … phải làm", "xã viên gây thiệt hại"),
+        },
+        required=True,
+    ),
+    Group(
+        "dissolution",  # the members decide to dissolve, against being made to
+        {
+            "forced": ("cưỡng chế giải thể", "buộc giải thể", "giải thể bắt buộc",
+                       "bắt buộc giải thể", "bị giải thể", "tòa án … giải thể",
+                       "thu hồi giấy chứng nhận … giải thể"),
+            "voluntary": ("tự nguyện giải thể", "giải thể tự nguyện", "muốn giải thể",
+                          "xin giải thể", "tự giải thể", "nghị quyết giải thể"),
+        },
+    ),
+    Group(
+        "services",  # membership ends for not using the cooperative's services
+        {
+            "unused": ("không dùng dịch vụ", "không sử dụng dịch vụ", "không sử dụng sản phẩm",
+                       "không dùng dv", "không góp sức", "không góp công",
+                       "không tham gia hoạt động", "không giao dịch", "không mua vật tư",
+                       "không bán … qua hợp tác xã", "không làm việc cho hợp tác xã"),
+        },
+        required=True,
+    ),
+    Group(
+        "debt",  # how far members answer for the cooperative's debts
+        {
+            "debts": ("nợ của hợp tác xã", "chịu nợ", "trả nợ thay", "trả nợ cho hợp tác xã",
+                      "gánh nợ", "trách nhiệm hữu hạn", "hợp tác xã … vỡ nợ", "hợp tác xã nợ",
+                      "nợ … của hợp tác xã", "nợ nần"),
+        },
+        required=True,
+    ),
+    Group(
+        "aid",  # what the State pays for or supports: not the rule itself
+        {
+            "support": ("được hỗ trợ", "hỗ trợ chi phí", "hỗ trợ tiền", "hỗ trợ kinh phí",
+                        "hỗ trợ phí", "hỗ trợ một phần", "ai trả", "nhà nước trả",
+                        "nhà nước hỗ trợ", "nhà nước có hỗ trợ", "chính sách hỗ trợ",
+                        "nhà nước có đỡ", "được nhà nước hỗ trợ", "chính sách nào đỡ",
+                        "hỗ trợ … bao nhiêu tiền", "mức hỗ trợ"),
+        },
+        required=True,
     ),
     Group(
         "notices",
@@ -129,8 +203,9 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "ask",  # why or must, against how: the rule behind a duty is not how to do it
         {
-            "must": ("tại sao", "vì sao", "sao … lại", "bắt buộc", "bị phạt", "xử phạt",
-                     "trái luật", "vi phạm", "nghĩa vụ", "theo luật", "luật có"),
+            "must": ("tại sao", "vì sao", "sao … lại", "bắt buộc phải", "có bắt buộc",
+                     "bắt buộc … không", "bị phạt", "xử phạt",
+                     "trái luật", "vi phạm", "theo luật", "luật có"),
             "how": ("làm thế nào", "làm sao", "cách nào", "cách làm", "cách gửi", "cách nộp",
                     "lệnh gì", "bằng lệnh", "gõ lệnh",
                     "ra sao", "thế nào"),
@@ -272,6 +347,6 @@ class Table:
         if central:
             about = self._zero > 0
             for key in central:
-                about = about | (self._share.get(key, self._zero) >= ABOUT_SHARE)
+                about = about | (self._share.get(key, self._zero) >= CENTRAL_SHARE)
             total += np.where(about, 0.0, CONTRAST_PENALTY)
         return total

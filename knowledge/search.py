@@ -73,11 +73,22 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("htx", ("hop", "tac", "xa")),
     ("dn", ("doanh", "nghiep")),
     ("dn", ("cong", "ti")),  # "công ty": y is folded to i
+    ("hkd", ("ho", "kinh", "doanh")),  # a household business is not a cooperative
+    ("hkd", ("ho", "ca", "the")),
+    ("hkd", ("ho", "kd")),
 )
 KIND_PENALTY = 0.2
+# A question naming a federation of cooperatives (and a cooperative, its member): entries
+# about a single cooperative lose this much.
+FEDERATION_PENALTY = 0.1
+# Kinds outside the cooperative family (companies, household businesses): a question that
+# names one of them and no cooperative kind is about that organisation, and entries about
+# cooperatives lose this much instead (their rules do not apply to it).
+OUTSIDE_KINDS = frozenset({"dn", "hkd"})
+OUTSIDE_KIND_PENALTY = 0.35
 SHORT_QUESTION = 2  # words; a question this short is ambiguous when two entries are close
 KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
-KIND_ORDER = ("lhhtx", "tht", "htx", "dn")  # most specific first
+KIND_ORDER = ("lhhtx", "tht", "htx", "hkd", "dn")  # most specific first
 
 
 def kinds_of(folded: Sequence[str]) -> set[str]:
@@ -252,6 +263,8 @@ class SearchIndex:
                 or HOME_PROVINCE in " ".join(t.folded for t in answer)
             )
         self._local = np.asarray(local, dtype=bool)
+        # Out-of-scope entries refuse: a contrast never holds them back from doing so.
+        self._in_scope = np.asarray([e.scope == "in" for e in self.entries], dtype=bool)
         self._entry_toned_post = _arrays(entry_toned)
         self._contrast_table = contrasts.Table(contrast_terms)
         self._doc_mask = np.zeros(len(doc_entry), dtype=bool)
@@ -419,10 +432,17 @@ class SearchIndex:
             for kind in asked & self._has_kind.keys():
                 fits |= self._has_kind[kind]
             other = (self._any_kind & ~fits)[cand]
-            final = np.where(other, final - KIND_PENALTY, final)
+            cost = OUTSIDE_KIND_PENALTY if asked <= OUTSIDE_KINDS else KIND_PENALTY
+            final = np.where(other, final - cost, final)
+            if "lhhtx" in asked:
+                # "HTX ra khỏi liên hiệp HTX": the cooperative named is the federation's
+                # member; the question is about the federation.
+                final = np.where(self._has_kind["htx"][cand], final - FEDERATION_PENALTY, final)
         named = contrasts.terms_named(folded_q)
         if named:
-            final = final - self._contrast_table.penalties(named)[cand]
+            final = final - np.where(
+                self._in_scope[cand], self._contrast_table.penalties(named)[cand], 0.0
+            )
         places = provinces_named(folded_q, [t.toned for t in seq])
         if places and HOME_PROVINCE not in places:
             final = final - np.where(self._local[cand], PLACE_PENALTY, ELSEWHERE_PENALTY)
