@@ -55,6 +55,7 @@ GROUPS: tuple[Group, ...] = (
         {
             "found": ("thành lập", "lập hợp tác xã", "lập tổ hợp tác", "mở hợp tác xã"),
             "dissolve": ("giải thể", "giải tán"),
+            "revoke": ("thu hồi giấy", "bị thu hồi", "rút giấy đăng ký", "rút giấy chứng nhận"),
             "bankrupt": ("phá sản",),
             "suspend": ("tạm ngừng kinh doanh", "tạm ngừng hoạt động", "ngừng hoạt động",
                         "dừng hoạt động", "ngừng kinh doanh", "tạm dừng hoạt động",

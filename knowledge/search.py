@@ -52,7 +52,7 @@ FILLER = frozenset(
 ENGLISH_FILLER = frozenset(
     """a an the is are am be do does did i we you my our your it its of to in on at for with
     and or can could should would will how what which who when where why there this that me
-    please hello hi tell about any get""".split()
+    please hello hi tell about any get have has want need us they their some""".split()
 )
 ACCENT_PENALTY = 0.15
 # The member typed accents that make another word of the base ("thuê" where the base has
@@ -81,6 +81,11 @@ KIND_PENALTY = 0.2
 # A question naming a federation of cooperatives (and a cooperative, its member): entries
 # about a single cooperative lose this much.
 FEDERATION_PENALTY = 0.1
+# A question naming a group, a federation or a household business: an entry about no kind
+# in particular (general meetings, funds) that never names the asked kind loses this much.
+# Such entries speak of cooperatives; a group's or a federation's rules are their own.
+UNNAMED_KIND_PENALTY = 0.1
+SPECIFIC_KINDS = ("lhhtx", "tht", "hkd")
 # Kinds outside the cooperative family (companies, household businesses): a question that
 # names one of them and no cooperative kind is about that organisation, and entries about
 # cooperatives lose this much instead (their rules do not apply to it).
@@ -107,6 +112,39 @@ def kinds_of(folded: Sequence[str]) -> set[str]:
 
 
 TYPO_FACTOR = 0.8
+
+# English wordings: the Vietnamese names members type among English words ("HTX" is
+# expanded to "hợp tác xã" by the normaliser) and the short forms, read as the English word.
+EN_ALIASES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("lien", "hiep", "hop", "tac", "xa"), "union"),
+    (("to", "hop", "tac"), "group"),
+    (("hop", "tac", "xa"), "cooperative"),
+    (("co", "op"), "cooperative"),
+    (("coop",), "cooperative"),
+    (("coops",), "cooperative"),
+)
+
+
+def english_terms(seq: Sequence[Term]) -> list[Term]:
+    """English search terms: aliases read as the English word, plurals as the singular
+    ("members" is "member"; words of three letters or fewer, "-ss" and filler are kept)."""
+    out: list[Term] = []
+    i = 0
+    while i < len(seq):
+        for words, word in EN_ALIASES:
+            if tuple(t.folded for t in seq[i : i + len(words)]) == words:
+                out.append(Term(word, None, min(t.factor for t in seq[i : i + len(words)])))
+                i += len(words)
+                break
+        else:
+            t = seq[i]
+            w = t.folded
+            if len(w) > 3 and w.endswith("s") and not w.endswith("ss") and w not in ENGLISH_FILLER:
+                w = w[:-3] + "y" if w.endswith("ies") else w[:-1]
+                t = Term(w, None, t.factor)
+            out.append(t)
+            i += 1
+    return out
 
 
 def _canon(folded: str) -> str:
@@ -215,6 +253,7 @@ class SearchIndex:
         entry_terms: list[dict[str, float]] = []
         syllables: set[str] = set()
         self._entry_kind: list[str | None] = []
+        named_kinds: list[set[str]] = []
         contrast_terms: list[dict[tuple[int, int], float]] = []
         entry_toned: dict[str, list[int]] = defaultdict(list)  # accented word → entries
         local: list[bool] = []
@@ -228,7 +267,7 @@ class SearchIndex:
             for text in (*questions, title):
                 toks = tokenize(text)
                 syllables.update(_canon(t.folded) for t in toks)
-                seq = terms_of(toks)
+                seq = self._terms(toks)
                 folded = [t.folded for t in seq]
                 wordings.append(folded)
                 toned_words.update(t.toned for t in seq if t.toned)
@@ -246,12 +285,13 @@ class SearchIndex:
                     bi[w].append(di)
                 terms.update(dict.fromkeys(u, 1.0))
             self._entry_kind.append(_main_kind(kind_count, len(questions) + 1))
+            named_kinds.append(set(kind_count))
             for tag in () if english else entry.tags:
                 seq = terms_of(tokenize(tag))
                 wordings.append([t.folded for t in seq])
                 toned_words.update(t.toned for t in seq if t.toned)
                 terms.update(dict.fromkeys((t.folded for t in seq), 1.0))
-            answer = terms_of(tokenize(entry.en["answer"] if english else entry.answer))
+            answer = self._terms(tokenize(entry.en["answer"] if english else entry.answer))
             for t in answer:
                 terms.setdefault(t.folded, self.answer_factor)
             entry_terms.append(terms)
@@ -271,6 +311,9 @@ class SearchIndex:
         self._entry_mask = np.zeros(len(self.entries), dtype=bool)
         self._has_kind = {k: np.asarray([e == k for e in self._entry_kind]) for k in KIND_ORDER}
         self._any_kind = np.asarray([e is not None for e in self._entry_kind], dtype=bool)
+        self._names_kind = {
+            k: np.asarray([k in n for n in named_kinds], dtype=bool) for k in SPECIFIC_KINDS
+        }
         # Words named in an entry's own wordings (not only its answer): who explains what.
         self._entry_words = [{t for t, f in terms.items() if f == 1.0} for terms in entry_terms]
 
@@ -303,6 +346,12 @@ class SearchIndex:
         self._syllables = syllables
         self._frequency = {w: len(p) for w, p in uni.items()}
         self.vocabulary = sorted(s for s in syllables if not s.isdigit() and len(s) >= 2)
+
+    def _terms(
+        self, tokens: Sequence[Token], correct: Callable[[str], str | None] | None = None
+    ) -> list[Term]:
+        seq = terms_of(tokens, correct)
+        return english_terms(seq) if self.language == "en" else seq
 
     def knows(self, folded: str) -> bool:
         """Whether ``folded`` is a word of the indexed wordings."""
@@ -340,7 +389,7 @@ class SearchIndex:
     # -- search ------------------------------------------------------------------------------
     def search(self, question: str, limit: int = 5) -> SearchResult:
         result = SearchResult(question)
-        seq = terms_of(tokenize(question), self._correct)
+        seq = self._terms(tokenize(question), self._correct)
         if not seq or not self.entries:
             return result
         terms: dict[str, Term] = {}
@@ -434,6 +483,13 @@ class SearchIndex:
             other = (self._any_kind & ~fits)[cand]
             cost = OUTSIDE_KIND_PENALTY if asked <= OUTSIDE_KINDS else KIND_PENALTY
             final = np.where(other, final - cost, final)
+            specific = [k for k in SPECIFIC_KINDS if k in asked]
+            if specific:
+                names = np.zeros(len(self.entries), dtype=bool)
+                for kind in specific:
+                    names |= self._names_kind[kind]
+                unnamed = (~self._any_kind & ~names)[cand]
+                final = np.where(unnamed, final - UNNAMED_KIND_PENALTY, final)
             if "lhhtx" in asked:
                 # "HTX ra khỏi liên hiệp HTX": the cooperative named is the federation's
                 # member; the question is about the federation.
