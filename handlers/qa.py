@@ -20,7 +20,6 @@ from handlers.context import Context
 from handlers.event_answers import event_answer, is_event_entry
 from handlers.law import cited_buttons, with_related_articles
 from handlers.router import Router
-from handlers.tickets import open_ticket
 from knowledge.base import Entry
 from knowledge.normalize import fold, has_diacritics
 from knowledge.search import SearchResult
@@ -156,6 +155,9 @@ def register(router: Router) -> None:
         if not question.matched:  # pressed before: the ticket is open already
             return Reply(ctx.t("Câu hỏi này đã được chuyển cho cán bộ."))
         question.matched = False
+        # Imported here: handlers.tickets imports this module (answer_reply).
+        from handlers.tickets import open_ticket
+
         return await open_ticket(ctx, question.text)
 
     @router.action("fb")
