@@ -231,6 +231,9 @@ class SearchIndex:
     # (bench/qa_baselines.py prints both).
     threshold = 0.46
     margin = 0.04
+    # English entries have a few wordings each: two close English entries are two questions,
+    # and the member is asked which one they meant.
+    en_margin = 0.07
     oov_factor = 0.3  # weight of an unknown word, relative to the rarest known word
     filler_weight = 0.3
     mix = (0.35, 0.45, 0.2)  # question coverage, document coverage, shared word pairs
@@ -507,13 +510,17 @@ class SearchIndex:
         top = top[np.argsort(-final[top], kind="stable")]
         result.hits = [Hit(self.entries[int(cand[i])], round(float(final[i]), 4)) for i in top]
         first_hit = result.hits[0]
+        english = self.language == "en"
         result.matched = first_hit.score >= self.threshold and first_hit.entry.scope == "in"
         if result.matched and len(result.hits) > 1:
             second = result.hits[1]
             result.ambiguous = (
                 second.entry.scope == "in"
-                and first_hit.score - second.score < self.margin
-                and self._about_something_else(int(cand[top[0]]), int(cand[top[1]]), terms)
+                and first_hit.score - second.score < (self.en_margin if english else self.margin)
+                and (
+                    english
+                    or self._about_something_else(int(cand[top[0]]), int(cand[top[1]]), terms)
+                )
             )
         return result
 

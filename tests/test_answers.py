@@ -4,15 +4,17 @@ and a command line that shows what the chat shows."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.app import App
 from bot.cli import main
 from db.models import Event
-from knowledge.base import KnowledgeStore
+from knowledge.base import DATA_DIR, KnowledgeStore
 from knowledge.check import check_all
 from knowledge.contrasts import GROUPS, penalty, terms_named
 from knowledge.normalize import tokenize
@@ -284,7 +286,12 @@ def test_eval_takes_an_english_set_and_reports_wrong_answers(
     cases = tmp_path / "en.jsonl"
     lines = [
         {"q": "How many members to found a cooperative?", "entry": "htx.min_members"},
-        {"q": "thủ tục giải thể htx", "entry": None, "lang": "vi", "avoid": ["htx.founding_steps"]},
+        {
+            "q": "thủ tục giải thể htx",
+            "entry": "dissolution.voluntary",
+            "lang": "vi",
+            "avoid": ["htx.founding_steps"],
+        },
         {"q": "What is the price of gold today?", "entry": None},
     ]
     cases.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
@@ -292,7 +299,7 @@ def test_eval_takes_an_english_set_and_reports_wrong_answers(
         _cli(monkeypatch, tmp_path, "eval", "--locale", "en", "--max-wrong", "0", str(cases)) == 0
     )
     out = capsys.readouterr().out
-    assert "1/1 correct" in out and "0 wrong (wrong share 0.000)" in out
+    assert "2/2 correct" in out and "0 wrong (wrong share 0.000)" in out
 
 
 def test_ask_answers_fair_questions_from_the_events_table(
@@ -329,7 +336,24 @@ def test_english_question_set(real_kb: KnowledgeStore) -> None:
 def test_kb_check_flag_makes_missing_english_an_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _cli(monkeypatch, tmp_path, "kb", "check") == 0
+    # Every entry of the real base has English now: check a copy with one entry without.
+    kb = tmp_path / "kb"
+    shutil.copytree(DATA_DIR, kb)
+    chitchat = kb / "chitchat.yaml"
+    data = yaml.safe_load(chitchat.read_text(encoding="utf-8"))
+    del data["entries"][0]["en"]
+    chitchat.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    def check(*args: str) -> int:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("COOPBOT_KNOWLEDGE_DIR", str(kb))
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+        return main(["kb", "check", *args])
+
+    # A missing English block is an error by default now; "warn" relaxes it while drafting.
+    assert check("--missing-english", "warn") == 0
     assert "warning:" in capsys.readouterr().out
-    assert _cli(monkeypatch, tmp_path, "kb", "check", "--missing-english", "error") == 1
+    assert check() == 1
+    assert "no English" in capsys.readouterr().out
+    assert check("--missing-english", "error") == 1
     assert "no English" in capsys.readouterr().out
