@@ -46,6 +46,9 @@ class Group:
     # back): only an entry about the act itself (or about another act the question names)
     # may answer; one naming it in passing loses CONTRAST_PENALTY.
     central: tuple[str, ...] = ()
+    # Opposite terms whose phrases nest ("không muốn nhận tin" holds "muốn nhận tin"): a
+    # phrase inside a longer phrase of another term does not count.
+    nested: bool = False
 
 
 # fmt: off
@@ -63,7 +66,8 @@ GROUPS: tuple[Group, ...] = (
             "reorganise": ("chia tách", "tách hợp tác xã", "chia hợp tác xã", "tổ chức lại",
                            "sáp nhập hai", "sáp nhập các hợp tác xã", "sáp nhập hợp tác xã",
                            "hợp nhất hai", "hợp nhất các hợp tác xã", "hợp nhất hợp tác xã"),
-            "convert": ("chuyển đổi tổ hợp tác", "chuyển đổi hợp tác xã", "chuyển đổi loại hình",
+            "convert": ("chuyển đổi tổ hợp tác", "hợp tác xã chuyển đổi", "chuyển đổi từ tổ hợp tác",
+                        "mới chuyển đổi", "chuyển đổi hợp tác xã", "chuyển đổi loại hình",
                         "chuyển đổi … thành hợp tác xã", "chuyển thành hợp tác xã",
                         "chuyển … thành công ti", "chuyển tổ hợp tác", "chuyển từ tổ hợp tác",
                         "chuyển sang hợp tác xã", "chuyển sang công ti", "chuyển đổi sang"),
@@ -161,6 +165,14 @@ GROUPS: tuple[Group, ...] = (
         },
     ),
     Group(
+        "channel",  # registering from afar (online, by post), not where the office is
+        {
+            "remote": ("qua mạng", "trực tuyến", "nộp điện tử", "hồ sơ điện tử", "từ xa",
+                       "chuyển phát", "qua bưu điện", "dịch vụ công", "cổng thông tin"),
+        },
+        required=True,
+    ),
+    Group(
         "services",  # membership ends for not using the cooperative's services
         {
             "unused": ("không dùng dịch vụ", "không sử dụng dịch vụ", "không sử dụng sản phẩm",
@@ -200,6 +212,7 @@ GROUPS: tuple[Group, ...] = (
                     "hủy đăng ký nhận"),
         },
         required=True,
+        nested=True,
     ),
     Group(
         "ask",  # why or must, against how: the rule behind a duty is not how to do it
@@ -231,7 +244,8 @@ GROUPS: tuple[Group, ...] = (
             "find": ("tải về", "tải … ở đâu", "xin file", "toàn văn", "bản pdf", "công báo",
                      "đọc ở đâu", "xem ở đâu",
                      "tìm ở đâu", "đăng ở đâu", "tra cứu", "xin bản", "đọc … ở đâu",
-                     "xem … ở đâu", "tìm … trên mạng"),
+                     "xem … ở đâu", "tìm … trên mạng", "bản gốc", "tải bản", "tìm văn bản",
+                     "xin văn bản", "file nghị quyết", "tải nghị quyết", "số hiệu"),
             "what": ("nói về gì", "nói gì", "nội dung", "hỗ trợ gì", "quy định gì", "gồm những gì",
                      "là gì", "những khoản nào", "mức hỗ trợ"),
         },
@@ -283,14 +297,27 @@ Key = tuple[int, int]  # (group, term)
 
 def terms_named(folded: Sequence[str]) -> set[Key]:
     """(group, term) pairs that a folded syllable sequence names."""
-    found: set[tuple[int, int]] = set()
     if not folded:
-        return found
+        return set()
     text = " ".join(folded)
     present = set(folded)
+    spans: dict[Key, list[tuple[int, int]]] = {}
     for c in _PHRASES:
-        if c.first in present and (c.group, c.term) not in found and c.pattern.search(text):
-            found.add((c.group, c.term))
+        if c.first in present:
+            for m in c.pattern.finditer(text):
+                spans.setdefault((c.group, c.term), []).append(m.span())
+    # A phrase inside a longer phrase of another term of its group does not count: "không
+    # muốn nhận tin" names stopping notices, not the "muốn nhận tin" inside it.
+    found: set[Key] = set()
+    for key, mine in spans.items():
+        if not GROUPS[key[0]].nested:
+            found.add(key)
+            continue
+        others = [sp for k, v in spans.items() if k[0] == key[0] and k != key for sp in v]
+        if any(
+            not any(a <= s and e <= b and (b - a) > (e - s) for a, b in others) for s, e in mine
+        ):
+            found.add(key)
     return found
 
 
