@@ -173,6 +173,40 @@ GROUPS: tuple[Group, ...] = (
         required=True,
     ),
     Group(
+        "where",  # where to go or submit: an entry that says where
+        {
+            "place": ("ở đâu", "cơ quan nào", "nơi nào", "chỗ nào", "phòng ban nào", "phòng nào",
+                      "lên đâu", "tận đâu", "nộp cho ai", "gửi cho ai", "nộp … đâu"),
+        },
+        required=True,
+    ),
+    Group(
+        "compare",  # what changed against the old law, not the law itself
+        {
+            "changes": ("có gì mới", "điểm mới", "so với luật", "so với trước", "thay đổi gì",
+                        "những thay đổi", "khác luật cũ", "so với năm 2012", "khác … 2012",
+                        "so với … 2012", "luật cũ"),
+        },
+        required=True,
+    ),
+    Group(
+        "count",  # how many communes, against how many cooperatives
+        {
+            "communes": ("bao nhiêu xã -viên", "mấy xã -viên", "số xã -viên", "bao nhiêu phường",
+                         "mấy phường", "bao nhiêu đơn vị hành chính"),
+            "cooperatives": ("bao nhiêu hợp tác xã", "mấy hợp tác xã", "số lượng hợp tác xã",
+                             "tổng số hợp tác xã", "số hợp tác xã"),
+        },
+    ),
+    Group(
+        "fee",  # what it costs
+        {
+            "fee": ("lệ phí", "mất bao nhiêu tiền", "đóng tiền", "thu tiền", "mất tiền", "mất phí",
+                    "khoản tiền nào", "phí đăng ký", "miễn phí", "tiền phí", "tốn … tiền"),
+        },
+        required=True,
+    ),
+    Group(
         "services",  # membership ends for not using the cooperative's services
         {
             "unused": ("không dùng dịch vụ", "không sử dụng dịch vụ", "không sử dụng sản phẩm",
@@ -187,7 +221,8 @@ GROUPS: tuple[Group, ...] = (
         {
             "debts": ("nợ của hợp tác xã", "chịu nợ", "trả nợ thay", "trả nợ cho hợp tác xã",
                       "gánh nợ", "trách nhiệm hữu hạn", "hợp tác xã … vỡ nợ", "hợp tác xã nợ",
-                      "nợ … của hợp tác xã", "nợ nần"),
+                      "nợ … của hợp tác xã", "nợ nần", "trả nợ", "thứ tự thanh toán",
+                      "ưu tiên thanh toán", "nợ lương", "trả hết nợ", "vỡ nợ"),
         },
         required=True,
     ),
@@ -206,10 +241,12 @@ GROUPS: tuple[Group, ...] = (
         "notices",
         {
             "on": ("bật thông báo", "bật lại", "nhận lại", "mở lại thông báo", "batthongbao",
-                   "muốn nhận tin", "đăng ký nhận", "gửi thông báo cho tôi", "không thấy thông báo"),
+                   "muốn nhận tin", "đăng ký nhận", "gửi thông báo cho tôi", "không thấy thông báo", "theo dõi tin", "đăng ký theo dõi",
+                   "gửi thông báo … cho tôi"),
             "off": ("tắt thông báo", "tắt tin", "ngừng nhận", "dừng nhận", "chặn tin", "tatthongbao",
                     "không muốn nhận", "hủy nhận", "bớt thông báo", "tắt đi", "cách tắt", "tắt sao",
-                    "hủy đăng ký nhận"),
+                    "hủy đăng ký nhận", "không nhận thông báo", "không nhận tin", "hủy theo dõi",
+                    "bỏ theo dõi"),
         },
         required=True,
         nested=True,
