@@ -80,9 +80,12 @@ GROUPS: tuple[Group, ...] = (
             "join": ("gia nhập", "kết nạp", "vào hợp tác xã", "vào tổ hợp tác", "trở thành thành viên",
                      "làm thành viên", "tham gia hợp tác xã"),
             "leave": ("ra khỏi", "rút khỏi", "rời khỏi", "rút tên", "xin rút", "thôi làm thành viên",
-                      "chấm dứt tư cách", "khai trừ", "mất tư cách"),
+                      "chấm dứt tư cách", "mất tư cách"),
+            # being put out, not leaving of one's own will
+            "expel": ("khai trừ", "bị đuổi", "đuổi khỏi", "đuổi … ra khỏi", "đuổi thành viên",
+                      "đuổi xã viên", "loại khỏi", "gạch tên", "xóa tên"),
         },
-        central=("leave",),
+        central=("leave", "expel"),
     ),
     Group(
         "capital",
@@ -136,7 +139,8 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "whose",  # what the cooperative may and must do, against what its members must do
         {
-            "cooperative": ("quyền của hợp tác xã", "nghĩa vụ của hợp tác xã",
+            "cooperative": ("quyền của hợp tác xã", "quyền của tổ hợp tác", "nghĩa vụ của tổ hợp tác",
+                            "tổ hợp tác có quyền", "tổ hợp tác được làm", "tổ hợp tác có nghĩa vụ", "nghĩa vụ của hợp tác xã",
                             "trách nhiệm của hợp tác xã", "hợp tác xã có quyền",
                             "hợp tác xã có nghĩa vụ", "hợp tác xã có những quyền",
                             "hợp tác xã có những nghĩa vụ", "quyền hạn của hợp tác xã",
@@ -145,7 +149,8 @@ GROUPS: tuple[Group, ...] = (
                             "hợp tác xã phải làm", "hợp tác xã phải bồi thường",
                             "hợp tác xã gây thiệt hại", "hợp tác xã làm thiệt hại",
                             "hợp tác xã phải đền"),
-            "member": ("nghĩa vụ của thành viên", "trách nhiệm của thành viên",
+            "member": ("nghĩa vụ của thành viên", "quyền của thành viên", "quyền thành viên",
+                       "nghĩa vụ thành viên", "quyền lợi thành viên", "quyền lợi của thành viên", "trách nhiệm của thành viên",
                        "thành viên có nghĩa vụ", "thành viên có trách nhiệm",
                        "thành viên có những nghĩa vụ", "thành viên … phải làm", "bổn phận",
                        "thành viên gây thiệt hại", "thành viên làm hư hỏng",
@@ -196,13 +201,40 @@ GROUPS: tuple[Group, ...] = (
                          "mấy phường", "bao nhiêu đơn vị hành chính"),
             "cooperatives": ("bao nhiêu hợp tác xã", "mấy hợp tác xã", "số lượng hợp tác xã",
                              "tổng số hợp tác xã", "số hợp tác xã"),
+            "income": ("thu nhập", "kiếm được", "tiền lương", "lương … tháng", "lương … năm",
+                       "được bao nhiêu tiền"),
         },
+        required=True,
     ),
     Group(
         "fee",  # what it costs
         {
             "fee": ("lệ phí", "mất bao nhiêu tiền", "đóng tiền", "thu tiền", "mất tiền", "mất phí",
                     "khoản tiền nào", "phí đăng ký", "miễn phí", "tiền phí", "tốn … tiền"),
+        },
+        required=True,
+    ),
+    Group(
+        "office",  # removing someone from an office, not the office itself
+        {
+            "dismiss": ("miễn nhiệm", "bãi nhiệm", "cách chức", "thay giám đốc", "thôi chức",
+                        "chấm dứt hợp đồng … giám đốc", "cho thôi", "bãi miễn"),
+        },
+        required=True,
+    ),
+    Group(
+        "eligible",  # who may hold an office
+        {
+            "criteria": ("tiêu chuẩn", "điều kiện làm", "điều kiện để làm", "đáp ứng gì",
+                         "được kiêm", "kiêm nhiệm", "kiêm luôn"),
+        },
+        required=True,
+    ),
+    Group(
+        "reissue",  # a lost or damaged certificate
+        {
+            "reissue": ("cấp lại", "mất giấy", "giấy … bị mất", "thất lạc", "hư hỏng", "bị hỏng",
+                        "bị rách", "làm lại giấy"),
         },
         required=True,
     ),
@@ -399,7 +431,7 @@ class Table:
                     continue
                 has_any = has_any | (share > 0)
                 if t in want:
-                    about_want = about_want | (share >= ABOUT_SHARE)
+                    about_want = about_want | (share >= CENTRAL_SHARE)
                 else:
                     about_other = about_other | (share >= ABOUT_SHARE)
             contrast = about_other & ~about_want
