@@ -239,6 +239,15 @@ GROUPS: tuple[Group, ...] = (
         required=True,
     ),
     Group(
+        "quorum",  # how many must attend for a meeting to be valid
+        {
+            "quorum": ("có mặt", "số người dự", "người dự thì", "mới hợp lệ", "đại hội hợp lệ",
+                       "không đủ … người", "không đủ … phần trăm", "đủ … phần trăm", "tỷ lệ dự",
+                       "quorum", "đủ số người", "người tham dự"),
+        },
+        required=True,
+    ),
+    Group(
         "services",  # membership ends for not using the cooperative's services
         {
             "unused": ("không dùng dịch vụ", "không sử dụng dịch vụ", "không sử dụng sản phẩm",
@@ -424,6 +433,9 @@ class Table:
             want = {t for g, t in asked if g == gi}
             has_any = self._zero > 0  # names a term of the group
             about_want = self._zero > 0  # is about an asked term
+            # In a family with central acts, naming the asked act now and then is enough
+            # (a multi-topic entry); elsewhere the entry must be about it.
+            enough = CENTRAL_SHARE if group.central else ABOUT_SHARE
             about_other = self._zero > 0  # is about a term not asked
             for t in range(len(group.terms)):
                 share = self._share.get((gi, t))
@@ -431,7 +443,7 @@ class Table:
                     continue
                 has_any = has_any | (share > 0)
                 if t in want:
-                    about_want = about_want | (share >= CENTRAL_SHARE)
+                    about_want = about_want | (share >= enough)
                 else:
                     about_other = about_other | (share >= ABOUT_SHARE)
             contrast = about_other & ~about_want
