@@ -226,7 +226,8 @@ GROUPS: tuple[Group, ...] = (
         "eligible",  # who may hold an office
         {
             "criteria": ("tiêu chuẩn", "điều kiện làm", "điều kiện để làm", "đáp ứng gì",
-                         "được kiêm", "kiêm nhiệm", "kiêm luôn"),
+                         "được kiêm", "kiêm nhiệm", "kiêm luôn",
+                         "được bầu vào", "được bầu làm"),
         },
         required=True,
     ),
@@ -244,6 +245,14 @@ GROUPS: tuple[Group, ...] = (
             "quorum": ("có mặt", "số người dự", "người dự thì", "mới hợp lệ", "đại hội hợp lệ",
                        "không đủ … người", "không đủ … phần trăm", "đủ … phần trăm", "tỷ lệ dự",
                        "quorum", "đủ số người", "người tham dự"),
+        },
+        required=True,
+    ),
+    Group(
+        "contact",  # how to reach an office
+        {
+            "contact": ("số điện thoại", "hotline", "liên lạc", "số máy", "gọi điện", "email",
+                        "địa chỉ liên hệ", "trụ sở … ở đâu", "văn phòng … ở đâu"),
         },
         required=True,
     ),
