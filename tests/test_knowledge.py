@@ -20,13 +20,13 @@ FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
 
 # (accuracy in scope, rejection out of scope) each set must keep. Issue #13's targets: 95 %
 # right in scope, 95 % of out-of-scope questions refused. Measured when last raised: own
-# 0.960 / 0.969, law 0.979 / 0.950, dev 1.000 / 1.000. The English set (31 questions) does not
+# 0.963 / 0.969, law 0.983 / 0.950, dev 1.000 / 1.000. The English set (31 questions) does not
 # reach the in-scope target yet (0.880 / 1.000): its floor is the level reached.
 FLOORS = {"own": (0.95, 0.95), "law": (0.95, 0.95), "dev": (0.95, 0.95), "en": (0.88, 0.95)}
 # Answered with another entry (or answered at all when out of scope), of all questions: a wrong
-# answer is worse than "I don't know". Issue #13: below 3 % (measured: own 0.026, law 0.014,
-# dev 0; English 0.065, two questions of 31, not yet at the target).
-MAX_WRONG = {"own": 0.03, "law": 0.03, "dev": 0.03, "en": 0.07}
+# answer is worse than "I don't know". Issue #13: below 3 % (measured: own 0.024, law 0.011,
+# dev 0, English 0).
+MAX_WRONG = {"own": 0.03, "law": 0.03, "dev": 0.03, "en": 0.03}
 
 
 def test_real_knowledge_base_is_valid() -> None:
