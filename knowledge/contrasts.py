@@ -234,7 +234,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "reissue",  # a lost or damaged certificate
         {
-            "reissue": ("cấp lại", "mất giấy", "giấy … bị mất", "thất lạc", "hư hỏng", "bị hỏng",
+            "reissue": ("cấp lại", "thất lạc", "hư hỏng", "bị hỏng",
                         "bị rách", "làm lại giấy"),
         },
         required=True,
@@ -244,14 +244,15 @@ GROUPS: tuple[Group, ...] = (
         {
             "quorum": ("có mặt", "số người dự", "người dự thì", "mới hợp lệ", "đại hội hợp lệ",
                        "không đủ … người", "không đủ … phần trăm", "đủ … phần trăm", "tỷ lệ dự",
-                       "quorum", "đủ số người", "người tham dự"),
+                       "đủ số người", "người tham dự"),
         },
         required=True,
     ),
     Group(
         "contact",  # how to reach an office
         {
-            "contact": ("số điện thoại", "hotline", "liên lạc", "số máy", "gọi điện", "email",
+            "contact": ("số điện thoại", "số hotline", "đường dây nóng", "liên lạc", "số máy",
+                        "gọi điện", "địa chỉ email",
                         "địa chỉ liên hệ", "trụ sở … ở đâu", "văn phòng … ở đâu"),
         },
         required=True,

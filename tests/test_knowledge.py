@@ -139,6 +139,8 @@ def test_teen_code_is_expanded(typed: str, expanded: str) -> None:
         ("lhhtx gồm mấy hợp tác xã", {"lhhtx", "htx"}),
         ("mở cty hay lập htx", {"dn", "htx"}),
         ("hợp tác với nhau", set()),
+        ("hộ kinh doanh cá thể muốn lên hợp tác xã", {"hkd", "htx"}),
+        ("hỗ trợ kinh doanh cho hộ nghèo", set()),
     ],
 )
 def test_kinds_of_organisation_are_recognised(text: str, kinds: set[str]) -> None:
