@@ -13,7 +13,7 @@ one with rapidfuzz, and every document that shares a word is scored by
 The best document gives the entry's score; how much of the question the entry as a whole
 covers (its questions, title and tags, and, at half weight, its answer) adds to it. Then the
 answers to *other* questions lose: an entry about another kind of organisation than the
-question names (:data:`KIND_PENALTY`), about an opposite or sibling act
+question names (:mod:`knowledge.kinds`), about an opposite or sibling act
 (:mod:`knowledge.contrasts`), or about Lào Cai when the question names another province
 (:data:`PLACE_PENALTY`). Typed accents are evidence: where the member's accented word is a
 word of the base, the same letters with other accents are another word
@@ -39,6 +39,7 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import contrasts
 from knowledge.entries import Entry
+from knowledge.kinds import KindTable, kinds_of, main_kind
 from knowledge.normalize import Token, tokenize
 from knowledge.places import HOME_PROVINCE, provinces_named
 
@@ -64,52 +65,7 @@ PLACE_PENALTY = 0.5
 # asking about another province, where the alliance of that province is the one to ask.
 ELSEWHERE_PENALTY = 0.15
 
-# Kinds of organisation a question may name (folded syllables, longest first). A question
-# that names one kind and not another should not get an entry about the other kind: "hợp
-# tác xã" and "tổ hợp tác" differ by one low-weight word, but they are different things.
-KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("lhhtx", ("lien", "hiep", "hop", "tac", "xa")),
-    ("tht", ("to", "hop", "tac")),
-    ("htx", ("hop", "tac", "xa")),
-    ("dn", ("doanh", "nghiep")),
-    ("dn", ("cong", "ti")),  # "công ty": y is folded to i
-    ("hkd", ("ho", "kinh", "doanh")),  # a household business is not a cooperative
-    ("hkd", ("ho", "ca", "the")),
-    ("hkd", ("ho", "kd")),
-)
-KIND_PENALTY = 0.2
-# A question naming a federation of cooperatives (and a cooperative, its member): entries
-# about a single cooperative lose this much.
-FEDERATION_PENALTY = 0.1
-# A question naming a group, a federation or a household business: an entry about no kind
-# in particular (general meetings, funds) that never names the asked kind loses this much.
-# Such entries speak of cooperatives; a group's or a federation's rules are their own.
-UNNAMED_KIND_PENALTY = 0.1
-SPECIFIC_KINDS = ("lhhtx", "tht", "hkd")
-# Kinds outside the cooperative family (companies, household businesses): a question that
-# names one of them and no cooperative kind is about that organisation, and entries about
-# cooperatives lose this much instead (their rules do not apply to it).
-OUTSIDE_KINDS = frozenset({"dn", "hkd"})
-OUTSIDE_KIND_PENALTY = 0.35
 SHORT_QUESTION = 2  # words; a question this short is ambiguous when two entries are close
-KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
-KIND_ORDER = ("lhhtx", "tht", "htx", "hkd", "dn")  # most specific first
-
-
-def kinds_of(folded: Sequence[str]) -> set[str]:
-    """The kinds of organisation named in a folded syllable sequence."""
-    found: set[str] = set()
-    i = 0
-    while i < len(folded):
-        for kind, words in KINDS:
-            if tuple(folded[i : i + len(words)]) == words:
-                found.add(kind)
-                i += len(words)
-                break
-        else:
-            i += 1
-    return found
-
 
 TYPO_FACTOR = 0.8
 
@@ -203,16 +159,6 @@ def _subsequence(short: str, long: str) -> bool:
     return all(ch in letters for ch in short)
 
 
-def _main_kind(counts: dict[str, int], n_texts: int) -> str | None:
-    """The kind of organisation an entry is about: the most specific kind that at least
-    half of its wordings name (a federation before a group before a cooperative; a company
-    last, as entries about companies joining a cooperative are about the cooperative)."""
-    for kind in KIND_ORDER:
-        if counts.get(kind, 0) >= KIND_SHARE * n_texts:
-            return kind
-    return None
-
-
 def _member(scratch: np.ndarray, items: np.ndarray, members: np.ndarray) -> np.ndarray:
     """Which ``items`` are in ``members`` (ids below ``len(scratch)``); ``scratch`` is an
     all-False array, left all-False again. Faster than ``np.isin`` on short postings."""
@@ -287,7 +233,7 @@ class SearchIndex:
                 for w in b:
                     bi[w].append(di)
                 terms.update(dict.fromkeys(u, 1.0))
-            self._entry_kind.append(_main_kind(kind_count, len(questions) + 1))
+            self._entry_kind.append(main_kind(kind_count, len(questions) + 1))
             named_kinds.append(set(kind_count))
             for tag in () if english else entry.tags:
                 seq = terms_of(tokenize(tag))
@@ -312,11 +258,7 @@ class SearchIndex:
         self._contrast_table = contrasts.Table(contrast_terms)
         self._doc_mask = np.zeros(len(doc_entry), dtype=bool)
         self._entry_mask = np.zeros(len(self.entries), dtype=bool)
-        self._has_kind = {k: np.asarray([e == k for e in self._entry_kind]) for k in KIND_ORDER}
-        self._any_kind = np.asarray([e is not None for e in self._entry_kind], dtype=bool)
-        self._names_kind = {
-            k: np.asarray([k in n for n in named_kinds], dtype=bool) for k in SPECIFIC_KINDS
-        }
+        self._kind_table = KindTable(self._entry_kind, named_kinds)
         # Words named in an entry's own wordings (not only its answer): who explains what.
         self._entry_words = [{t for t, f in terms.items() if f == 1.0} for terms in entry_terms]
 
@@ -480,23 +422,7 @@ class SearchIndex:
         folded_q = [t.folded for t in seq] if self.language == "vi" else []
         asked = kinds_of(folded_q)
         if asked:
-            fits = np.zeros(len(self.entries), dtype=bool)
-            for kind in asked & self._has_kind.keys():
-                fits |= self._has_kind[kind]
-            other = (self._any_kind & ~fits)[cand]
-            cost = OUTSIDE_KIND_PENALTY if asked <= OUTSIDE_KINDS else KIND_PENALTY
-            final = np.where(other, final - cost, final)
-            specific = [k for k in SPECIFIC_KINDS if k in asked]
-            if specific:
-                names = np.zeros(len(self.entries), dtype=bool)
-                for kind in specific:
-                    names |= self._names_kind[kind]
-                unnamed = (~self._any_kind & ~names)[cand]
-                final = np.where(unnamed, final - UNNAMED_KIND_PENALTY, final)
-            if "lhhtx" in asked:
-                # "HTX ra khỏi liên hiệp HTX": the cooperative named is the federation's
-                # member; the question is about the federation.
-                final = np.where(self._has_kind["htx"][cand], final - FEDERATION_PENALTY, final)
+            final = final - self._kind_table.penalties(asked)[cand]
         named = contrasts.terms_named(folded_q)
         if named:
             final = final - np.where(
