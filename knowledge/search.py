@@ -13,7 +13,7 @@ one with rapidfuzz, and every document that shares a word is scored by
 The best document gives the entry's score; how much of the question the entry as a whole
 covers (its questions, title and tags, and, at half weight, its answer) adds to it. Then the
 answers to *other* questions lose: an entry about another kind of organisation than the
-question names (:data:`KIND_PENALTY`), about an opposite or sibling act
+question names (:mod:`knowledge.kinds`), about an opposite or sibling act
 (:mod:`knowledge.contrasts`), or about Lào Cai when the question names another province
 (:data:`PLACE_PENALTY`). Typed accents are evidence: where the member's accented word is a
 word of the base, the same letters with other accents are another word
@@ -39,6 +39,7 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import contrasts
 from knowledge.entries import Entry
+from knowledge.kinds import KindTable, kinds_of, main_kind
 from knowledge.normalize import Token, tokenize
 from knowledge.places import HOME_PROVINCE, provinces_named
 
@@ -52,7 +53,7 @@ FILLER = frozenset(
 ENGLISH_FILLER = frozenset(
     """a an the is are am be do does did i we you my our your it its of to in on at for with
     and or can could should would will how what which who when where why there this that me
-    please hello hi tell about any get""".split()
+    please hello hi tell about any get have has want need us they their some""".split()
 )
 ACCENT_PENALTY = 0.15
 # The member typed accents that make another word of the base ("thuê" where the base has
@@ -64,38 +65,42 @@ PLACE_PENALTY = 0.5
 # asking about another province, where the alliance of that province is the one to ask.
 ELSEWHERE_PENALTY = 0.15
 
-# Kinds of organisation a question may name (folded syllables, longest first). A question
-# that names one kind and not another should not get an entry about the other kind: "hợp
-# tác xã" and "tổ hợp tác" differ by one low-weight word, but they are different things.
-KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("lhhtx", ("lien", "hiep", "hop", "tac", "xa")),
-    ("tht", ("to", "hop", "tac")),
-    ("htx", ("hop", "tac", "xa")),
-    ("dn", ("doanh", "nghiep")),
-    ("dn", ("cong", "ti")),  # "công ty": y is folded to i
-)
-KIND_PENALTY = 0.2
 SHORT_QUESTION = 2  # words; a question this short is ambiguous when two entries are close
-KIND_SHARE = 0.5  # an entry is about a kind when this share of its wordings names it
-KIND_ORDER = ("lhhtx", "tht", "htx", "dn")  # most specific first
+
+TYPO_FACTOR = 0.8
+
+# English wordings: the Vietnamese names members type among English words ("HTX" is
+# expanded to "hợp tác xã" by the normaliser) and the short forms, read as the English word.
+EN_ALIASES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("lien", "hiep", "hop", "tac", "xa"), "union"),
+    (("to", "hop", "tac"), "group"),
+    (("hop", "tac", "xa"), "cooperative"),
+    (("co", "op"), "cooperative"),
+    (("coop",), "cooperative"),
+    (("coops",), "cooperative"),
+)
 
 
-def kinds_of(folded: Sequence[str]) -> set[str]:
-    """The kinds of organisation named in a folded syllable sequence."""
-    found: set[str] = set()
+def english_terms(seq: Sequence[Term]) -> list[Term]:
+    """English search terms: aliases read as the English word, plurals as the singular
+    ("members" is "member"; words of three letters or fewer, "-ss" and filler are kept)."""
+    out: list[Term] = []
     i = 0
-    while i < len(folded):
-        for kind, words in KINDS:
-            if tuple(folded[i : i + len(words)]) == words:
-                found.add(kind)
+    while i < len(seq):
+        for words, word in EN_ALIASES:
+            if tuple(t.folded for t in seq[i : i + len(words)]) == words:
+                out.append(Term(word, None, min(t.factor for t in seq[i : i + len(words)])))
                 i += len(words)
                 break
         else:
+            t = seq[i]
+            w = t.folded
+            if len(w) > 3 and w.endswith("s") and not w.endswith("ss") and w not in ENGLISH_FILLER:
+                w = w[:-3] + "y" if w.endswith("ies") else w[:-1]
+                t = Term(w, None, t.factor)
+            out.append(t)
             i += 1
-    return found
-
-
-TYPO_FACTOR = 0.8
+    return out
 
 
 def _canon(folded: str) -> str:
@@ -154,16 +159,6 @@ def _subsequence(short: str, long: str) -> bool:
     return all(ch in letters for ch in short)
 
 
-def _main_kind(counts: dict[str, int], n_texts: int) -> str | None:
-    """The kind of organisation an entry is about: the most specific kind that at least
-    half of its wordings name (a federation before a group before a cooperative; a company
-    last, as entries about companies joining a cooperative are about the cooperative)."""
-    for kind in KIND_ORDER:
-        if counts.get(kind, 0) >= KIND_SHARE * n_texts:
-            return kind
-    return None
-
-
 def _member(scratch: np.ndarray, items: np.ndarray, members: np.ndarray) -> np.ndarray:
     """Which ``items`` are in ``members`` (ids below ``len(scratch)``); ``scratch`` is an
     all-False array, left all-False again. Faster than ``np.isin`` on short postings."""
@@ -182,6 +177,9 @@ class SearchIndex:
     # (bench/qa_baselines.py prints both).
     threshold = 0.46
     margin = 0.04
+    # English entries have a few wordings each: two close English entries are two questions,
+    # and the member is asked which one they meant.
+    en_margin = 0.07
     oov_factor = 0.3  # weight of an unknown word, relative to the rarest known word
     filler_weight = 0.3
     mix = (0.35, 0.45, 0.2)  # question coverage, document coverage, shared word pairs
@@ -204,6 +202,7 @@ class SearchIndex:
         entry_terms: list[dict[str, float]] = []
         syllables: set[str] = set()
         self._entry_kind: list[str | None] = []
+        named_kinds: list[set[str]] = []
         contrast_terms: list[dict[tuple[int, int], float]] = []
         entry_toned: dict[str, list[int]] = defaultdict(list)  # accented word → entries
         local: list[bool] = []
@@ -217,7 +216,7 @@ class SearchIndex:
             for text in (*questions, title):
                 toks = tokenize(text)
                 syllables.update(_canon(t.folded) for t in toks)
-                seq = terms_of(toks)
+                seq = self._terms(toks)
                 folded = [t.folded for t in seq]
                 wordings.append(folded)
                 toned_words.update(t.toned for t in seq if t.toned)
@@ -234,13 +233,14 @@ class SearchIndex:
                 for w in b:
                     bi[w].append(di)
                 terms.update(dict.fromkeys(u, 1.0))
-            self._entry_kind.append(_main_kind(kind_count, len(questions) + 1))
+            self._entry_kind.append(main_kind(kind_count, len(questions) + 1))
+            named_kinds.append(set(kind_count))
             for tag in () if english else entry.tags:
                 seq = terms_of(tokenize(tag))
                 wordings.append([t.folded for t in seq])
                 toned_words.update(t.toned for t in seq if t.toned)
                 terms.update(dict.fromkeys((t.folded for t in seq), 1.0))
-            answer = terms_of(tokenize(entry.en["answer"] if english else entry.answer))
+            answer = self._terms(tokenize(entry.en["answer"] if english else entry.answer))
             for t in answer:
                 terms.setdefault(t.folded, self.answer_factor)
             entry_terms.append(terms)
@@ -252,12 +252,13 @@ class SearchIndex:
                 or HOME_PROVINCE in " ".join(t.folded for t in answer)
             )
         self._local = np.asarray(local, dtype=bool)
+        # Out-of-scope entries refuse: a contrast never holds them back from doing so.
+        self._in_scope = np.asarray([e.scope == "in" for e in self.entries], dtype=bool)
         self._entry_toned_post = _arrays(entry_toned)
         self._contrast_table = contrasts.Table(contrast_terms)
         self._doc_mask = np.zeros(len(doc_entry), dtype=bool)
         self._entry_mask = np.zeros(len(self.entries), dtype=bool)
-        self._has_kind = {k: np.asarray([e == k for e in self._entry_kind]) for k in KIND_ORDER}
-        self._any_kind = np.asarray([e is not None for e in self._entry_kind], dtype=bool)
+        self._kind_table = KindTable(self._entry_kind, named_kinds)
         # Words named in an entry's own wordings (not only its answer): who explains what.
         self._entry_words = [{t for t, f in terms.items() if f == 1.0} for terms in entry_terms]
 
@@ -290,6 +291,12 @@ class SearchIndex:
         self._syllables = syllables
         self._frequency = {w: len(p) for w, p in uni.items()}
         self.vocabulary = sorted(s for s in syllables if not s.isdigit() and len(s) >= 2)
+
+    def _terms(
+        self, tokens: Sequence[Token], correct: Callable[[str], str | None] | None = None
+    ) -> list[Term]:
+        seq = terms_of(tokens, correct)
+        return english_terms(seq) if self.language == "en" else seq
 
     def knows(self, folded: str) -> bool:
         """Whether ``folded`` is a word of the indexed wordings."""
@@ -327,7 +334,7 @@ class SearchIndex:
     # -- search ------------------------------------------------------------------------------
     def search(self, question: str, limit: int = 5) -> SearchResult:
         result = SearchResult(question)
-        seq = terms_of(tokenize(question), self._correct)
+        seq = self._terms(tokenize(question), self._correct)
         if not seq or not self.entries:
             return result
         terms: dict[str, Term] = {}
@@ -415,14 +422,12 @@ class SearchIndex:
         folded_q = [t.folded for t in seq] if self.language == "vi" else []
         asked = kinds_of(folded_q)
         if asked:
-            fits = np.zeros(len(self.entries), dtype=bool)
-            for kind in asked & self._has_kind.keys():
-                fits |= self._has_kind[kind]
-            other = (self._any_kind & ~fits)[cand]
-            final = np.where(other, final - KIND_PENALTY, final)
+            final = final - self._kind_table.penalties(asked)[cand]
         named = contrasts.terms_named(folded_q)
         if named:
-            final = final - self._contrast_table.penalties(named)[cand]
+            final = final - np.where(
+                self._in_scope[cand], self._contrast_table.penalties(named)[cand], 0.0
+            )
         places = provinces_named(folded_q, [t.toned for t in seq])
         if places and HOME_PROVINCE not in places:
             final = final - np.where(self._local[cand], PLACE_PENALTY, ELSEWHERE_PENALTY)
@@ -431,13 +436,17 @@ class SearchIndex:
         top = top[np.argsort(-final[top], kind="stable")]
         result.hits = [Hit(self.entries[int(cand[i])], round(float(final[i]), 4)) for i in top]
         first_hit = result.hits[0]
+        english = self.language == "en"
         result.matched = first_hit.score >= self.threshold and first_hit.entry.scope == "in"
         if result.matched and len(result.hits) > 1:
             second = result.hits[1]
             result.ambiguous = (
                 second.entry.scope == "in"
-                and first_hit.score - second.score < self.margin
-                and self._about_something_else(int(cand[top[0]]), int(cand[top[1]]), terms)
+                and first_hit.score - second.score < (self.en_margin if english else self.margin)
+                and (
+                    english
+                    or self._about_something_else(int(cand[top[0]]), int(cand[top[1]]), terms)
+                )
             )
         return result
 

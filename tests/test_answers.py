@@ -46,6 +46,31 @@ PAIRS = [
     ("lien minh htx tinh thai nguyen o dau", {"lienminh.contact"}, None),
     ("nq12 lao cai noi ve gi", set(), "nq12.overview"),
     ("hội chợ lào cai khi nào", {"province.communes", "province.merger", "stats.count"}, None),
+    # who lends to whom
+    ("hợp tác xã muốn vay tiền của xã viên để mua máy sấy", {"finance.internal_loan"}, None),
+    (
+        "xã viên muốn vay tiền của hợp tác xã để mua phân bón",
+        {"capital.mobilise"},
+        "finance.internal_loan",
+    ),
+    # a household business is not a cooperative
+    ("hộ kinh doanh bán tạp hóa muốn tạm ngừng mấy tháng", {"reorg.suspend"}, None),
+    # the duty to be audited, against the State paying for it
+    (
+        "hợp tác xã quy mô nhỏ có buộc phải thuê kiểm toán độc lập không",
+        {"support.audit"},
+        "finance.audit",
+    ),
+    ("nhà nước có trả tiền kiểm toán cho htx siêu nhỏ không", {"finance.audit"}, "support.audit"),
+    # the members' duties, against the cooperative's
+    (
+        "xã viên làm hỏng máy của hợp tác xã có phải đền không",
+        {"htx.rights_duties"},
+        "member.duties",
+    ),
+    # made to dissolve, expelled
+    ("htx bị tòa án buộc giải thể thì làm gì", {"dissolution.voluntary"}, "dissolution.compulsory"),
+    ("thành viên bị hợp tác xã khai trừ thì sao", {"member.leave"}, "member.expulsion"),
 ]
 
 

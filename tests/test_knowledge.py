@@ -14,16 +14,19 @@ from knowledge.search import SearchIndex, kinds_of
 ROOT = Path(__file__).resolve().parent.parent
 OWN_SET = ROOT / "tests" / "data" / "qa_set.jsonl"
 DEV_SET = ROOT / "tests" / "data" / "dev.jsonl"
+LAW_SET = ROOT / "tests" / "data" / "qa_law.jsonl"
+EN_SET = ROOT / "tests" / "data" / "qa_set_en.jsonl"
 FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
 
-# (accuracy in scope, rejection out of scope) each set must keep. The issue's target is
-# (0.95, 0.90) on both sets: the dev set meets it; on our own, harder set the floor is the
-# level measured when this test was last raised (0.911 / 0.913), so a change can only improve it.
-# The issue's targets: 95 % top-1 in scope, 90 % of out-of-scope questions refused.
-FLOORS = {"own": (0.95, 0.90), "dev": (0.95, 0.90)}
+# (accuracy in scope, rejection out of scope) each set must keep. Issue #13's targets: 95 %
+# right in scope, 95 % of out-of-scope questions refused. Measured when last raised: own
+# 0.963 / 0.969, law 0.983 / 0.950, dev 1.000 / 1.000. The English set (31 questions) does not
+# reach the in-scope target yet (0.880 / 1.000): its floor is the level reached.
+FLOORS = {"own": (0.95, 0.95), "law": (0.95, 0.95), "dev": (0.95, 0.95), "en": (0.88, 0.95)}
 # Answered with another entry (or answered at all when out of scope), of all questions: a wrong
-# answer is worse than "I don't know". Issue #13: below 3 %.
-MAX_WRONG = {"own": 0.03, "dev": 0.03}
+# answer is worse than "I don't know". Issue #13: below 3 % (measured: own 0.024, law 0.011,
+# dev 0, English 0).
+MAX_WRONG = {"own": 0.03, "law": 0.03, "dev": 0.03, "en": 0.03}
 
 
 def test_real_knowledge_base_is_valid() -> None:
@@ -48,7 +51,9 @@ def test_every_entry_the_own_set_names_exists(real_kb: KnowledgeStore) -> None:
             assert real_kb.get(eid), f"line {case.line}: no entry {eid}"
 
 
-@pytest.mark.parametrize(("name", "path"), [("own", OWN_SET), ("dev", DEV_SET)])
+@pytest.mark.parametrize(
+    ("name", "path"), [("own", OWN_SET), ("law", LAW_SET), ("dev", DEV_SET), ("en", EN_SET)]
+)
 def test_answer_quality(real_kb: KnowledgeStore, name: str, path: Path) -> None:
     min_accuracy, min_rejection = FLOORS[name]
     report = evaluate(real_kb, load_cases(path))
@@ -134,6 +139,8 @@ def test_teen_code_is_expanded(typed: str, expanded: str) -> None:
         ("lhhtx gồm mấy hợp tác xã", {"lhhtx", "htx"}),
         ("mở cty hay lập htx", {"dn", "htx"}),
         ("hợp tác với nhau", set()),
+        ("hộ kinh doanh cá thể muốn lên hợp tác xã", {"hkd", "htx"}),
+        ("hỗ trợ kinh doanh cho hộ nghèo", set()),
     ],
 )
 def test_kinds_of_organisation_are_recognised(text: str, kinds: set[str]) -> None:

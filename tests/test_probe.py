@@ -35,7 +35,7 @@ def test_probe_wrong_answers_are_rarer_than_three_in_a_hundred(real_kb: Knowledg
     """A wrong answer (another entry's) is worse than "I don't know": on the probe, fewer than
     3 % of the answerable questions may get a claimed but wrong answer."""
     report = evaluate(real_kb, load_cases(DATA / "qa_probe.jsonl"))
-    wrong = [case for case, record in report.misses if case.in_scope and record["matched"]]
+    wrong = [case for case, record, *_ in report.misses if case.in_scope and record["matched"]]
     assert len(wrong) / report.in_scope < 0.03, report.render()
 
 
