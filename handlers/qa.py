@@ -131,56 +131,60 @@ def not_known_reply(ctx: Context, hits: list) -> Reply:  # type: ignore[type-arg
     return Reply(text, rows(*buttons))
 
 
+async def show_entry(ctx: Context, entry_id: str) -> Reply:
+    entry = ctx.kb.get(entry_id)
+    if entry is None:
+        return Reply(ctx.t("Mục này không còn trong cơ sở tri thức. Gõ /menu để xem chủ đề."))
+    question_id = await log_question(ctx, entry.title, entry.id, 1.0, True)
+    return answer_reply(ctx, entry, question_id)
+
+
+async def none_of_these(ctx: Context, qid: str) -> Reply:
+    """None of the offered topics: the question goes to staff as the member asked it,
+    and counts as unanswered for /chuahoi."""
+    question = await ctx.session.get(Question, id_of(qid)) if id_of(qid) else None
+    if question is None or question.member_id != ctx.member.id:
+        return Reply(ctx.t("Không tìm thấy câu hỏi này."))
+    if not question.matched:  # pressed before: the ticket is open already
+        return Reply(ctx.t("Câu hỏi này đã được chuyển cho cán bộ."))
+    question.matched = False
+    from handlers.tickets import open_ticket  # tickets show answers from here: import late
+
+    return await open_ticket(ctx, question.text)
+
+
+async def feedback(ctx: Context, arg: str) -> Reply:
+    kind, _, qid = arg.partition(":")
+    question = await ctx.session.get(Question, id_of(qid)) if id_of(qid) else None
+    if question is None or question.member_id != ctx.member.id or kind not in ("up", "dn"):
+        return Reply(ctx.t("Không tìm thấy câu hỏi này."))
+    question.vote = 1 if kind == "up" else -1
+    if kind == "up":
+        return Reply(ctx.t("Cảm ơn anh/chị đã góp ý!"))
+    return Reply(
+        ctx.t(
+            "Cảm ơn anh/chị. Tôi đã ghi lại để cán bộ bổ sung câu trả lời. "
+            "Cần hỏi ngay, anh/chị gõ /lienhe."
+        ),
+        ((Button(ctx.t("Liên hệ cán bộ"), "contact:"),),),
+    )
+
+
+async def unanswered(ctx: Context, _: str) -> Reply:
+    groups = await questions.unanswered(ctx.session, Actor.of(ctx.member), ctx.clock())
+    if not groups:
+        return Reply(ctx.t("30 ngày qua không có câu hỏi nào bị bỏ ngỏ hoặc bị chê."))
+    lines = [ctx.t("Câu hỏi chưa trả lời được hoặc bị chê (30 ngày qua):")]
+    for g in groups[:15]:
+        lines.append(ctx.tn("• {text} ({n} lần)", "• {text} ({n} lần)", g.count, text=g.text))
+    return Reply("\n".join(lines))
+
+
 def register(router: Router) -> None:
     router.text(answer_question)
-
-    @router.action("kb")
-    async def show_entry(ctx: Context, entry_id: str) -> Reply:
-        entry = ctx.kb.get(entry_id)
-        if entry is None:
-            return Reply(ctx.t("Mục này không còn trong cơ sở tri thức. Gõ /menu để xem chủ đề."))
-        question_id = await log_question(ctx, entry.title, entry.id, 1.0, True)
-        return answer_reply(ctx, entry, question_id)
-
-    @router.action("kb-none")
-    async def none_of_these(ctx: Context, qid: str) -> Reply:
-        """None of the offered topics: the question goes to staff as the member asked it,
-        and counts as unanswered for /chuahoi."""
-        question = await ctx.session.get(Question, id_of(qid)) if id_of(qid) else None
-        if question is None or question.member_id != ctx.member.id:
-            return Reply(ctx.t("Không tìm thấy câu hỏi này."))
-        if not question.matched:  # pressed before: the ticket is open already
-            return Reply(ctx.t("Câu hỏi này đã được chuyển cho cán bộ."))
-        question.matched = False
-        from handlers.tickets import open_ticket  # tickets show answers from here: import late
-
-        return await open_ticket(ctx, question.text)
-
-    @router.action("fb")
-    async def feedback(ctx: Context, arg: str) -> Reply:
-        kind, _, qid = arg.partition(":")
-        question = await ctx.session.get(Question, id_of(qid)) if id_of(qid) else None
-        if question is None or question.member_id != ctx.member.id or kind not in ("up", "dn"):
-            return Reply(ctx.t("Không tìm thấy câu hỏi này."))
-        question.vote = 1 if kind == "up" else -1
-        if kind == "up":
-            return Reply(ctx.t("Cảm ơn anh/chị đã góp ý!"))
-        return Reply(
-            ctx.t(
-                "Cảm ơn anh/chị. Tôi đã ghi lại để cán bộ bổ sung câu trả lời. "
-                "Cần hỏi ngay, anh/chị gõ /lienhe."
-            ),
-            ((Button(ctx.t("Liên hệ cán bộ"), "contact:"),),),
-        )
-
-    @router.command(
+    router.action("kb")(show_entry)
+    router.action("kb-none")(none_of_these)
+    router.action("fb")(feedback)
+    router.command(
         "chuahoi", "unanswered", description=N_("Câu hỏi chưa trả lời được"), role="staff"
-    )
-    async def unanswered(ctx: Context, _: str) -> Reply:
-        groups = await questions.unanswered(ctx.session, Actor.of(ctx.member), ctx.clock())
-        if not groups:
-            return Reply(ctx.t("30 ngày qua không có câu hỏi nào bị bỏ ngỏ hoặc bị chê."))
-        lines = [ctx.t("Câu hỏi chưa trả lời được hoặc bị chê (30 ngày qua):")]
-        for g in groups[:15]:
-            lines.append(ctx.tn("• {text} ({n} lần)", "• {text} ({n} lần)", g.count, text=g.text))
-        return Reply("\n".join(lines))
+    )(unanswered)
