@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from knowledge.base import KnowledgeStore
 
@@ -177,6 +177,7 @@ def create_web_app(
     kb: KnowledgeStore,
     webhooks: Sequence[Webhook] = (),
     files: FileLinks | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The ASGI app serving ``webhooks``, ``GET /healthz`` and, with ``files``, the signed
     download links of ``GET /files/<token>``."""
@@ -185,7 +186,7 @@ def create_web_app(
         ok, report = await health(engine, kb)
         return JSONResponse(report, status_code=200 if ok else 503)
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *extra_routes]
     routes += [Route(h.path, webhook_endpoint(h), methods=["POST"]) for h in webhooks]
     if files is not None:
         routes.append(Route(FileLinks.PATH + "/{token}", files_endpoint(files), methods=["GET"]))

@@ -23,6 +23,7 @@ from db.queries import first_sight, get_or_create_member
 from ground.i18n import Translations
 from ground.logs import log_event, user_hash
 from ground.messages import Incoming, Outcome, Reply
+from ground.observe import observe
 from ground.settings import Settings
 from handlers.context import Context
 from handlers.router import Router
@@ -111,6 +112,8 @@ class Conversation:
             ok=outcome.error_id is None,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+        observe("update", channel=incoming.channel, handler=outcome.handler,
+                ok=outcome.error_id is None, seconds=time.perf_counter() - started)  # fmt: skip
         return outcome
 
     async def _handle(self, session: AsyncSession, incoming: Incoming, outcome: Outcome) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import insert, or_, select
 from db.models import Question
 from ground.i18n import N_
 from ground.messages import Button, Reply, rows
+from ground.observe import observe
 from handlers.context import Context
 from handlers.law import cited_buttons, with_related_articles
 from handlers.router import Router
@@ -83,6 +84,8 @@ async def answer_question(ctx: Context, text: str) -> Reply:
         ctx, text, best.entry.id if best and result.matched else None,
         best.score if best else 0.0, result.matched,
     )  # fmt: skip
+    kind = "refused" if not result.matched else "ambiguous" if result.ambiguous else "matched"
+    observe("answer", kind=kind)
     if result.matched and best and not result.ambiguous:
         return answer_reply(ctx, best.entry, question_id)
     if result.matched and result.ambiguous:
