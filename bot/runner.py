@@ -125,6 +125,10 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
     failed = False
     # Messenger limits are global: on PostgreSQL every worker takes its slots from one budget.
     budget = shared_budget(app.engine)
+    if budget is not None:
+        # Several workers: Telegram may deliver an update again, to another worker; handle it
+        # once (seen_updates). One SQLite process needs no such check.
+        app.conversation.once_channels = frozenset({"telegram"})
     # Zalo cannot upload files: it links to them, served by the web app at the public URL.
     files = (
         FileLinks.from_secret(settings.zalo_bot_token, public_url)

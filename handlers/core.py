@@ -54,6 +54,9 @@ class Conversation:
         self.settings = settings
         self.clock = clock
         self.reload_interval = 3.0
+        # Channels whose every update is handled once, even if delivered twice (to two
+        # workers on PostgreSQL: bot/runner.py sets it); Zalo marks its own updates.
+        self.once_channels: frozenset[str] = frozenset()
         self._reload_checked = time.monotonic()
 
     def _maybe_reload(self) -> None:
@@ -68,6 +71,8 @@ class Conversation:
 
     async def handle(self, incoming: Incoming) -> Outcome:
         started = time.perf_counter()
+        if incoming.channel in self.once_channels and not incoming.once:
+            incoming = replace(incoming, once=True)
         self._maybe_reload()
         outcome = Outcome()
         locale = self.settings.locale

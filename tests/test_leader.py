@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 import asyncpg
 import pytest
 
+from bot.app import App, build_app
 from bot.channels.budget import Limit, SharedBudget, bulk_sending, is_bulk
 from bot.leader import Leadership, LocalLeadership, asyncpg_dsn, leadership_for, lock_key
+from ground.messages import Incoming
+from ground.settings import Settings
 
 
 class Recorder:
@@ -195,3 +199,27 @@ def test_default_limits_keep_a_reserve(name: str) -> None:
     limit = LIMITS[name]
     assert 0 < limit.reserve < limit.per_second
     assert limit.per_chat_interval >= 1.0
+
+
+async def test_an_update_delivered_to_two_workers_is_handled_once(
+    small_app: App, settings: Settings
+) -> None:
+    # Two workers: two apps, two engines, one database. Telegram resends an update to the
+    # second one (the first was slow to answer): the second sees it was handled.
+    other = build_app(
+        replace(settings, knowledge_dir=small_app.settings.knowledge_dir), small_app.kb
+    )
+    try:
+        for app in (small_app, other):
+            app.conversation.once_channels = frozenset({"telegram"})
+        update = Incoming(channel="telegram", user_id="77", text="/help", update_id="4242")
+        first = await small_app.conversation.handle(update)
+        again = await other.conversation.handle(update)
+        assert first.replies and first.handler != "duplicate"
+        assert again.handler == "duplicate" and again.replies == []
+        # Without the setting (one SQLite process) updates are not looked up.
+        small_app.conversation.once_channels = frozenset()
+        fresh = Incoming(channel="telegram", user_id="77", text="/help", update_id="4243")
+        assert (await small_app.conversation.handle(fresh)).replies
+    finally:
+        await other.close()

@@ -199,7 +199,6 @@ def to_inbound(update: Update, bot_username: str) -> Inbound | None:
         "language_code": user.language_code,
         "update_id": str(update.update_id),
         "numbered_buttons": False,
-        "once": True,  # a webhook update can come twice, to two workers: handle it once
     }
     if (cq := update.callback_query) is not None:
         if not cq.data:
