@@ -206,9 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings is None:
         print(settings_error_line(problem), file=sys.stderr)  # type: ignore[arg-type]
         return 2
-    from ground.logs import setup_logging
+    from ground.log_format import configure_logging
 
-    setup_logging(settings.log_level if args.command == "run" else "WARNING")
+    level = settings.log_level if args.command == "run" else "WARNING"
+    configure_logging(level, settings.log_format)
     handler = {
         "chat": _chat,
         "run": _run,

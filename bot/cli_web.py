@@ -33,6 +33,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import build_app
     from bot.cli import _kb_store
+    from bot.ops_web import ops_routes
     from bot.pages import routes
     from bot.runner import parse_listen
     from bot.web import create_web_app
@@ -46,7 +47,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app = build_app(settings, _kb_store(settings))
     try:
         await app.upgrade_database()
-        web = create_web_app(app.engine, app.kb, pages=routes(app.console()))
+        extra = ops_routes(app.engine, metrics_token=settings.metrics_token)  # /metrics, /readyz
+        web = create_web_app(app.engine, app.kb, pages=routes(app.console()), extra_routes=extra)
         config = uvicorn.Config(web, host=host, port=port, log_config=None, access_log=False,
                                 lifespan="off", server_header=False)  # fmt: skip
         t = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz).get(settings.locale)

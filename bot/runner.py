@@ -2,11 +2,16 @@
 
 Telegram (``TELEGRAM_BOT_TOKEN``) and Zalo (``ZALO_BOT_TOKEN``) run by long polling, or with
 ``--webhook`` behind the one ASGI app (uvicorn) at ``/telegram/webhook`` and ``/zalo/webhook``,
-which also answers ``GET /healthz``; ``--listen`` without ``--webhook`` serves only the health
-check next to polling. With Zalo and a public URL (``--public-url`` or ``COOPBOT_PUBLIC_URL``)
+which also answers ``GET /healthz``, ``GET /readyz`` and ``GET /metrics`` (bot/ops_web.py);
+``--listen`` without ``--webhook`` serves only those next to polling. With Zalo and a public URL (``--public-url`` or ``COOPBOT_PUBLIC_URL``)
 the app also serves the signed file links Zalo members receive (``GET /files/<token>``), so it
 is started even when polling. Stopping finishes the updates in progress, then closes the
 database.
+
+Several workers may run on one PostgreSQL database: the scheduler, each channel's delivery
+(outbox and broadcasts) and long polling run in one worker at a time, the holder of their
+advisory locks (bot/leader.py, bot/jobs.py); messenger limits are shared through the database
+(bot/channels/budget.py). On SQLite one process runs everything.
 """
 
 from __future__ import annotations
@@ -17,19 +22,24 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import uvicorn
+from starlette.routing import BaseRoute
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import App, build_app
+from bot.channels.budget import SharedTelegramLimiter, SharedTransport, shared_budget
 from bot.channels.telegram import TelegramChannel, build_channel, webhook_url
 from bot.channels.zalo import ZaloChannel, ZaloError, ZaloUnauthorized
 from bot.channels.zalo import build_channel as build_zalo_channel
 from bot.channels.zalo import webhook_url as zalo_webhook_url
 from bot.cli_common import translator
-from bot.scheduler import run_scheduler
+from bot.jobs import delivery_job, scheduler_job, telegram_polling_job, zalo_polling_job
+from bot.leader import Job, leadership_for, worker_name
+from bot.metrics import metrics
+from bot.ops_web import ops_routes
 from bot.web import FileLinks, Webhook, create_web_app
 from ground.logs import log_event
 from ground.settings import Settings
@@ -114,30 +124,39 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
     zalo: ZaloChannel | None = None
     server: _Server | None = None
     server_task: asyncio.Task[Any] | None = None
-    scheduler_task: asyncio.Task[Any] | None = None
+    leader_task: asyncio.Task[Any] | None = None
+    failed = False
+    # Messenger limits are global: on PostgreSQL every worker takes its slots from one budget.
+    budget = shared_budget(app.engine)
+    if budget is not None:
+        # Several workers: Telegram may deliver an update again, to another worker; handle it
+        # once (seen_updates). One SQLite process needs no such check.
+        app.conversation.once_channels = frozenset({"telegram"})
     # Zalo cannot upload files: it links to them, served by the web app at the public URL.
     files = (
         FileLinks.from_secret(settings.zalo_bot_token, public_url, root=EXPORTS)
         if settings.zalo_bot_token and public_url
         else None
     )
+    # Work that must happen once, whatever the number of workers (bot/leader.py).
+    jobs: dict[str, Job] = {"scheduler": scheduler_job(app)}
     with _stop_on_signals(stop):
         try:
             await app.upgrade_database()
             hooks: list[Webhook] = []
             if settings.telegram_bot_token:
-                channel = build_channel(app.conversation)
+                limiter = SharedTelegramLimiter(budget)
+                channel = build_channel(app.conversation, limiter=limiter)
                 try:
                     started, _ = await _unless_stopped(channel.initialize(), stop)
                     if not started:
                         return 0
                     if use_webhook:
-                        await channel.start_webhook(public_url)
+                        await channel.start_webhook(public_url, outbox=False)
                         hooks.append(channel.webhook())
                         log_event(log, "telegram webhook registered", url=webhook_url(public_url))
                     else:
-                        await channel.start_polling()
-                        log_event(log, "telegram polling started", bot=channel.bot.username)
+                        jobs["telegram.polling"] = telegram_polling_job(channel)
                 except InvalidToken:
                     print(
                         t.t("coopbot run: Telegram không nhận TELEGRAM_BOT_TOKEN"), file=sys.stderr
@@ -149,19 +168,21 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
                         file=sys.stderr,
                     )
                     return 1
+                jobs["telegram.delivery"] = delivery_job(channel)
             if settings.zalo_bot_token:
-                zalo = build_zalo_channel(app.conversation, files=files)
+                zalo = build_zalo_channel(
+                    app.conversation, files=files, transport=SharedTransport(budget)
+                )
                 try:
                     started, _ = await _unless_stopped(zalo.initialize(), stop)
                     if not started:
                         return 0
                     if use_webhook:
-                        await zalo.start_webhook(public_url)
+                        await zalo.start_webhook(public_url, outbox=False)
                         hooks.append(zalo.webhook())
                         log_event(log, "zalo webhook registered", url=zalo_webhook_url(public_url))
                     else:
-                        await zalo.start_polling()
-                        log_event(log, "zalo polling started", bot=zalo.bot_name)
+                        jobs["zalo.polling"] = zalo_polling_job(zalo)
                 except ZaloUnauthorized:
                     print(t.t("coopbot run: Zalo không nhận ZALO_BOT_TOKEN"), file=sys.stderr)
                     return 1
@@ -171,23 +192,33 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
                         file=sys.stderr,
                     )
                     return 1
+                jobs["zalo.delivery"] = delivery_job(zalo)
+            leadership = leadership_for(
+                settings.database_url,
+                jobs,
+                on_change=metrics().job_changed(worker_name()),  # type: ignore[arg-type]
+            )
             if use_webhook or listen or files is not None:
-                server = _web_server(app, hooks, host, port, files)
+                extra = ops_routes(
+                    app.engine, lambda: leadership.held, metrics_token=settings.metrics_token
+                )
+                server = _web_server(app, hooks, host, port, files, extra)
                 server_task = asyncio.create_task(server.serve())
                 log_event(log, "web server listening", host=host, port=port)
-            # Report cycle, reminders, ticket re-notification, scheduled broadcasts.
-            scheduler_task = asyncio.create_task(run_scheduler(app, stop))
-            waiters = [asyncio.ensure_future(stop.wait())]
+            # The scheduler, delivery and polling run in this worker while it holds their locks.
+            leader_task = asyncio.create_task(leadership.run(stop))
+            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait()), leader_task]
             if server_task is not None:
                 waiters.append(server_task)  # the server dying (port taken) ends the run
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            failed = not stop.is_set()  # the server (port taken) or the leadership died
             waiters[0].cancel()
             log.info("stopping")
         finally:
-            if scheduler_task is not None:
-                scheduler_task.cancel()
+            stop.set()
+            if leader_task is not None:  # stops this worker's jobs, then frees their locks
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await scheduler_task
+                    await leader_task
             if server is not None and server_task is not None:
                 server.should_exit = True
                 with contextlib.suppress(Exception, SystemExit):
@@ -196,18 +227,25 @@ async def run_channels(settings: Settings, kb: KnowledgeStore, args: argparse.Na
                 await channel.stop()
             if zalo is not None:
                 await zalo.stop()
+            if budget is not None:
+                await budget.close()
             await app.close()
-    if server_task is not None and server_task.done() and not stop.is_set():
-        return 1
-    return 0
+    return 1 if failed else 0
 
 
 def _web_server(
-    app: App, hooks: list[Webhook], host: str, port: int, files: FileLinks | None = None
+    app: App,
+    hooks: list[Webhook],
+    host: str,
+    port: int,
+    files: FileLinks | None = None,
+    extra: Sequence[BaseRoute] = (),
 ) -> _Server:
     from bot.pages import routes as console_routes
 
-    web = create_web_app(app.engine, app.kb, hooks, files, console_routes(app.console()))
+    web = create_web_app(
+        app.engine, app.kb, hooks, files, console_routes(app.console()), extra_routes=extra
+    )
     config = uvicorn.Config(
         web,
         host=host,

@@ -225,15 +225,17 @@ def create_web_app(
     webhooks: Sequence[Webhook] = (),
     files: FileLinks | None = None,
     pages: Sequence[BaseRoute] = (),
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The ASGI app serving ``webhooks``, ``GET /healthz``, with ``files`` the signed
-    download links of ``GET /files/<token>``, and ``pages`` (the staff console)."""
+    download links of ``GET /files/<token>``, ``pages`` (the staff console) and
+    ``extra_routes`` (``/metrics`` and ``/readyz``, bot/ops_web.py)."""
 
     async def healthz(request: Request) -> Response:
         ok, report = await health(engine, kb)
         return JSONResponse(report, status_code=200 if ok else 503)
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *extra_routes]
     routes += [Route(h.path, webhook_endpoint(h), methods=["POST"]) for h in webhooks]
     if files is not None:
         routes.append(Route(FileLinks.PATH + "/{token}", files_endpoint(files), methods=["GET"]))

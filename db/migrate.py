@@ -8,10 +8,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The advisory lock that serialises upgrades ("coop", then "migr").
+UPGRADE_LOCK = {"c": 0x636F6F70, "k": 0x6D696772}
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -35,8 +38,13 @@ def _current(connection: Connection) -> str | None:
 
 
 async def upgrade(engine: AsyncEngine) -> tuple[str | None, str | None]:
-    """Upgrade to the newest revision; return (revision before, revision after)."""
+    """Upgrade to the newest revision; return (revision before, revision after).
+
+    On PostgreSQL several workers may start at once: a transaction-level advisory lock makes
+    them upgrade one after the other (the later ones find the schema at head)."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), UPGRADE_LOCK)
         before = await conn.run_sync(_current)
         await conn.run_sync(_upgrade)
         after = await conn.run_sync(_current)

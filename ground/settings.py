@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 
 SUPPORTED_LOCALES = ("vi", "en")
 CHANNELS = ("telegram", "zalo", "console")
+LOG_FORMATS = ("text", "json")
 # The folder, under the working folder (where .env is read), of the default SQLite database and
 # of exports (outputs.progress): the one place both are named.
 VAR_DIR = "var"
@@ -54,6 +55,9 @@ class Settings:
     timezone: str = "Asia/Ho_Chi_Minh"
     locale: str = "vi"
     log_level: str = "INFO"
+    log_format: str = "text"  # "text" or "json" (one JSON object per line)
+    # When set, GET /metrics requires "Authorization: Bearer <metrics_token>".
+    metrics_token: str | None = None
     knowledge_dir: Path | None = None
     contact: str | None = None
     office_open: time = time(7, 30)
@@ -243,6 +247,16 @@ def _settings(values: dict[str, str]) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError("COOPBOT_LOG_LEVEL", N_("cần DEBUG, INFO, WARNING hoặc ERROR"))
 
+    log_format = (get("COOPBOT_LOG_FORMAT", "text") or "").lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"COOPBOT_LOG_FORMAT: expected text or json, got '{log_format}'")
+
+    metrics_token = get("COOPBOT_METRICS_TOKEN")
+    if metrics_token is not None and not re.fullmatch(r"[\x21-\x7e]{16,}", metrics_token):
+        raise SettingsError(
+            "COOPBOT_METRICS_TOKEN: expected at least 16 printable characters without spaces"
+        )
+
     knowledge_dir = get("COOPBOT_KNOWLEDGE_DIR")
     if knowledge_dir is not None and not Path(knowledge_dir).is_dir():
         raise SettingsError("COOPBOT_KNOWLEDGE_DIR", N_("“{path}” không phải một thư mục"),
@@ -265,6 +279,8 @@ def _settings(values: dict[str, str]) -> Settings:
         timezone=timezone,
         locale=locale,
         log_level=log_level,
+        log_format=log_format,
+        metrics_token=metrics_token,
         knowledge_dir=Path(knowledge_dir) if knowledge_dir else None,
         contact=get("COOPBOT_CONTACT"),
         **_office_hours(

@@ -23,6 +23,7 @@ from db.queries import first_sight, get_or_create_member
 from ground.i18n import Translations
 from ground.logs import log_event, user_hash
 from ground.messages import Incoming, Outcome, Reply
+from ground.observe import observe
 from ground.settings import Settings
 from handlers.context import Context
 from handlers.router import Router
@@ -53,6 +54,9 @@ class Conversation:
         self.settings = settings
         self.clock = clock
         self.reload_interval = 3.0
+        # Channels whose every update is handled once, even if delivered twice (to two
+        # workers on PostgreSQL: bot/runner.py sets it); Zalo marks its own updates.
+        self.once_channels: frozenset[str] = frozenset()
         self._reload_checked = time.monotonic()
 
     def _maybe_reload(self) -> None:
@@ -67,6 +71,8 @@ class Conversation:
 
     async def handle(self, incoming: Incoming) -> Outcome:
         started = time.perf_counter()
+        if incoming.channel in self.once_channels and not incoming.once:
+            incoming = replace(incoming, once=True)
         self._maybe_reload()
         outcome = Outcome()
         locale = self.settings.locale
@@ -111,6 +117,8 @@ class Conversation:
             ok=outcome.error_id is None,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+        observe("update", channel=incoming.channel, handler=outcome.handler,
+                ok=outcome.error_id is None, seconds=time.perf_counter() - started)  # fmt: skip
         return outcome
 
     async def _handle(self, session: AsyncSession, incoming: Incoming, outcome: Outcome) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from db.models import Question
 from ground.i18n import N_, Translator
 from ground.messages import Button, Reply, rows
+from ground.observe import observe
 from handlers.context import Context
 from handlers.event_answers import event_answer, is_event_entry
 from handlers.law import cited_buttons, with_related_articles
@@ -94,6 +95,8 @@ async def answer_question(ctx: Context, text: str) -> Reply:
         ctx, text, best.entry.id if best and result.matched else None,
         best.score if best else 0.0, result.matched,
     )  # fmt: skip
+    kind = "refused" if not result.matched else "ambiguous" if result.ambiguous else "matched"
+    observe("answer", kind=kind)
     if (
         result.matched
         and best

@@ -337,7 +337,7 @@ async def test_runner_polls_until_sigterm(small_app: App, monkeypatch: pytest.Mo
     api = FakeTelegram()
     api.queue_update(message_update(LAN, "/help"))
     monkeypatch.setattr(
-        runner, "build_channel", lambda conv: TelegramChannel(conv, TOKEN, request=api)
+        runner, "build_channel", lambda conv, **_: TelegramChannel(conv, TOKEN, request=api)
     )
     settings = replace(small_app.settings, telegram_bot_token=TOKEN)
     args = argparse.Namespace(webhook=False, listen=None, public_url=None)
@@ -371,7 +371,7 @@ async def test_runner_reports_a_rejected_token(
     api = FakeTelegram()
     api.fail("getMe", Failure(401, "Unauthorized"))
     monkeypatch.setattr(
-        runner, "build_channel", lambda conv: TelegramChannel(conv, TOKEN, request=api)
+        runner, "build_channel", lambda conv, **_: TelegramChannel(conv, TOKEN, request=api)
     )
     settings = replace(small_app.settings, telegram_bot_token=TOKEN, locale="en")
     args = argparse.Namespace(webhook=False, listen=None, public_url=None)

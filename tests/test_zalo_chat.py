@@ -235,7 +235,7 @@ async def test_runner_starts_zalo_when_only_its_token_is_set(
     def no_telegram(conv: Any) -> None:
         raise AssertionError("Telegram must not start without its token")
 
-    def zalo_channel(conv: Any, files: FileLinks | None = None) -> ZaloChannel:
+    def zalo_channel(conv: Any, files: FileLinks | None = None, **_: Any) -> ZaloChannel:
         assert conv.settings.zalo_base_url == "https://bot-api.zaloplatforms.com/bot"
         return ZaloChannel(conv, TOKEN, BASE, transport=api.transport, sleep=Sleeps(), files=files)
 
@@ -261,7 +261,7 @@ async def test_runner_reports_a_rejected_zalo_token(
     monkeypatch.setattr(
         runner,
         "build_zalo_channel",
-        lambda conv, files=None: ZaloChannel(conv, TOKEN, BASE, transport=api.transport),
+        lambda conv, files=None, **_: ZaloChannel(conv, TOKEN, BASE, transport=api.transport),
     )
     settings = replace(
         small_app.settings, telegram_bot_token=None, zalo_bot_token=TOKEN, locale="en"

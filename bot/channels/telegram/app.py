@@ -168,8 +168,9 @@ class TelegramChannel:
             menu = [BotCommand(c.name, t.t(c.description)) for c in commands]
             await self.bot.set_my_commands(menu, language_code=code)
 
-    async def start_polling(self) -> None:
-        """Start processing and long polling; polling retries outages by itself."""
+    async def start_polling(self, outbox: bool = True) -> None:
+        """Start processing and long polling; polling retries outages by itself. ``outbox``:
+        also deliver the outbox and broadcasts (False: another job does, bot/leader.py)."""
         await self.application.start()
         assert self.application.updater is not None
         await self.application.updater.start_polling(
@@ -177,15 +178,17 @@ class TelegramChannel:
             bootstrap_retries=-1,
             error_callback=self._polling_error,
         )
-        self.start_outbox()
+        if outbox:
+            self.start_outbox()
 
-    async def start_webhook(self, public_url: str) -> None:
+    async def start_webhook(self, public_url: str, outbox: bool = True) -> None:
         """Start processing and register the webhook with its secret token."""
         await self.application.start()
         await self.bot.set_webhook(
             webhook_url(public_url), secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
         )
-        self.start_outbox()
+        if outbox:
+            self.start_outbox()
 
     # outbox: messages to members other than the one being answered
 
@@ -374,7 +377,10 @@ class TelegramChannel:
 
 
 def build_channel(
-    conversation: Conversation, *, request: BaseRequest | None = None
+    conversation: Conversation,
+    *,
+    request: BaseRequest | None = None,
+    limiter: BaseRateLimiter[Any] | None = None,
 ) -> TelegramChannel:
     """The production channel: token and base URL from settings, Telegram's rate limits."""
     settings = conversation.settings
@@ -385,6 +391,6 @@ def build_channel(
         settings.telegram_bot_token,
         settings.telegram_base_url,
         request=request,
-        limiter=TelegramLimiter(),
+        limiter=limiter or TelegramLimiter(),
         max_running=settings.max_running_updates,
     )

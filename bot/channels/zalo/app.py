@@ -130,16 +130,27 @@ class ZaloChannel:
         name = self.bot.get("account_name") or self.bot.get("display_name")
         return str(name) if name else None
 
-    async def start_polling(self) -> None:
-        """Remove a webhook left behind (Zalo allows one or the other), then long-poll."""
+    async def start_polling(self, outbox: bool = True) -> None:
+        """Remove a webhook left behind (Zalo allows one or the other), then long-poll.
+        ``outbox``: also deliver the outbox and broadcasts (False: another job does)."""
         await self.api.delete_webhook()
         self._poll_task = asyncio.create_task(self._poll_loop())
-        self.start_outbox()
+        if outbox:
+            self.start_outbox()
 
-    async def start_webhook(self, public_url: str) -> None:
+    async def stop_polling(self) -> None:
+        """Stop long polling (another worker takes it over); updates in hand are finished."""
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+        self._poll_task = None
+
+    async def start_webhook(self, public_url: str, outbox: bool = True) -> None:
         """Register the webhook with its secret token."""
         await self.api.set_webhook(webhook_url(public_url), self.secret)
-        self.start_outbox()
+        if outbox:
+            self.start_outbox()
 
     async def stop(self) -> None:
         await self.background.stop()
