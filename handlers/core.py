@@ -166,6 +166,6 @@ class Conversation:
         if not incoming.numbered_buttons or not pending or incoming.action:
             return incoming
         text = (incoming.text or "").strip().rstrip(".")
-        if text.isdigit() and 1 <= int(text) <= len(pending):
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(pending):
             return replace(incoming, action=pending[int(text) - 1], text=None)
         return incoming
