@@ -196,3 +196,50 @@ async def test_hostile_command_arguments_and_typed_numbers_never_crash(app: App)
     await chat.send("/menu")  # buttons shown as numbers on the console
     for typed in ("²", "③", "١", "99999999999999999999999", "-1", "0"):
         assert (await chat.send(typed)).error_id is None, typed
+
+
+async def _demote(app: App, user: str) -> None:
+    assert "Đã bỏ quyền" in await Chat(app, "boss").say(f"/quyen bo console:{user}")
+
+
+async def test_staff_removed_mid_flow_finish_no_staff_flow(app: App) -> None:
+    """Each multi-step staff flow, started as staff and finished after /quyen bo: the last step
+    (button or text) is refused and changes nothing another person would see."""
+    w = await _world(app)
+    boss = Chat(app, "boss")
+    await boss.say("/start")
+    steps: dict[str, tuple[list[tuple[str | None, str | None]], tuple[str | None, str | None]]] = {
+        # name: (steps while staff, the step after removal) as (text, action)
+        "broadcast": ([("/thongbao Họp QZ-55", None), (None, "bc:ev:0"), (None, "bc:to:all")],
+                      (None, "bc:send")),
+        "schedule": ([("/thongbao Họp QZ-55", None), (None, "bc:ev:0"), (None, "bc:to:all"),
+                      (None, "bc:sched")], ("20/12/2026 08:00", None)),
+        "stop": ([(f"/huythongbao {w['broadcast']}", None)], (None, f"bc:stop:{w['broadcast']}")),
+        "event": ([("/themsukien", None), ("Hội chợ mới", None), ("20/12/2026", None)]
+                  + [("bỏ qua", None)] * 7, (None, "evf:save")),
+        "open": ([("/mobaocao 2026-10", None)], ("1", None)),
+        "ticket": ([(None, f"tk:ans:{w['ticket']}")], ("Trả lời của người đã mất quyền", None)),
+        "close": ([(None, f"tk:close:{w['ticket']}")], (None, f"tk:cls:{w['ticket']}:kb")),
+        "approve": ([("/duyet", None)], (None, f"lk:ok:{w['cho']}")),
+    }  # fmt: skip
+    for name, (before_steps, last) in steps.items():
+        user = f"s_{name}"
+        await Chat(app, user).say("/start")
+        assert "Đã cấp quyền" in await boss.say(f"/quyen them console:{user}")
+        chat = Chat(app, user)
+        for text, action in before_steps:
+            out = await chat.send(text, action=action)
+            assert out.error_id is None and "chỉ dành" not in _text(out), (name, text, action)
+        await _demote(app, user)
+        snapshot = await _dump(app)
+        text, action = last
+        out = await chat.send(text, action=action)
+        assert out.error_id is None, name
+        assert "cán bộ" in _text(out), (name, _text(out))  # says why: no longer staff
+        problems = _foreign_changes(snapshot, await _dump(app), await _id(app, user))
+        assert not problems, (name, problems[:3])
+
+
+async def _id(app: App, user: str) -> int:
+    async with app.conversation.sessions() as s:
+        return (await s.execute(select(Member.id).where(Member.user_id == user))).scalar_one()
