@@ -5,11 +5,19 @@ someone else's id."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from db.models import Member
+from db.models import Cooperative, Event, Member
 from ground.messages import Incoming
+from outputs.cooperatives import import_cooperatives
+from outputs.events import import_events
+from outputs.spreadsheets import SpreadsheetError
 
 
 async def _members(app: App) -> int:
@@ -43,3 +51,34 @@ async def test_nul_and_invalid_text_in_every_field(small_app: App) -> None:
     async with small_app.conversation.sessions() as s:
         names = (await s.execute(select(Member.user_id, Member.display_name))).all()
     assert all("\x00" not in (u + (n or "")) for u, n in names)
+
+
+async def test_nul_and_invalid_utf8_in_every_imported_cell(app: App, tmp_path: Path) -> None:
+    """Every cell of a cooperative and an event file carries a NUL: the rows go in clean,
+    nothing fails on PostgreSQL. A file that is not UTF-8 is refused with one clear line."""
+    now, tz = datetime(2026, 11, 28, 3, 0, tzinfo=UTC), ZoneInfo("Asia/Ho_Chi_Minh")
+    (tmp_path / "c.csv").write_text(
+        "Tên,Mã số,Loại hình,Lĩnh vực,Xã/phường,Địa chỉ,Điện thoại\n"
+        "HTX\x00 Chè,N\x00-1,HTX\x00,Khác\x00,Xã Bắc Hà\x00,Thôn\x00 1,0912\x00345678\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "e.csv").write_text(
+        "Tên sự kiện,Bắt đầu,Kết thúc,Địa điểm,Mô tả\n"
+        "Hội\x00 chợ,20/12/2026\x00,22/12/2026,Lào\x00 Cai,mô\x00 tả\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "bad.csv").write_bytes(b"T\xean,M\xe3 s\xf4\nHTX \xff\xfe,N-2\n")
+    async with app.conversation.sessions() as s:
+        assert len((await import_cooperatives(s, tmp_path / "c.csv", now)).rejected) == 0
+        assert len((await import_events(s, tmp_path / "e.csv", now, tz)).rejected) == 0
+        for importer in (import_cooperatives(s, tmp_path / "bad.csv", now),
+                         import_events(s, tmp_path / "bad.csv", now, tz)):  # fmt: skip
+            with pytest.raises(SpreadsheetError, match="UTF-8") as raised:
+                await importer
+            assert "\n" not in str(raised.value)
+    async with app.conversation.sessions() as s:
+        coop = (await s.execute(select(Cooperative))).scalar_one()
+        event = (await s.execute(select(Event))).scalar_one()
+    assert (coop.name, coop.code, coop.address, coop.phone) == ("HTX Chè", "N-1", "Thôn 1",
+                                                                "0912345678")  # fmt: skip
+    assert (event.title, event.place, event.description) == ("Hội chợ", "Lào Cai", "mô tả")
