@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from db.models import Cooperative, Event, Member
 from ground.messages import Incoming
+from tests.conftest import Chat
 from outputs.cooperatives import import_cooperatives
 from outputs.events import import_events
 from outputs.spreadsheets import SpreadsheetError
@@ -82,3 +83,29 @@ async def test_nul_and_invalid_utf8_in_every_imported_cell(app: App, tmp_path: P
     assert (coop.name, coop.code, coop.address, coop.phone) == ("HTX Chè", "N-1", "Thôn 1",
                                                                 "0912345678")  # fmt: skip
     assert (event.title, event.place, event.description) == ("Hội chợ", "Lào Cai", "mô tả")
+
+
+async def test_the_report_form_reads_money_slang_and_asks_back_on_the_rest(app: App) -> None:
+    """Typed into the report's money question: slang is read as members mean it, the rest is
+    asked again (never stored as a silent misreading, never a crash)."""
+    from tests.test_reports import DEC_1, _cycle, _flow, _seed
+
+    await _seed(app)
+    await _cycle(app, DEC_1)
+    lan = Chat(app, "lan")
+    await lan.say("/baocao")
+    for typed in ("12", "2", "0", "15"):
+        await lan.say(typed)
+    _, data = await _flow(app, "lan")
+    assert data and data["step"] == "revenue"
+    for typed in ("²", "③", "1" * 26, ".12", "5²", "١٢", "5 năm"):
+        out = await lan.send(typed)
+        assert out.error_id is None, typed
+        _, after = await _flow(app, "lan")
+        assert after and after["step"] == "revenue" and "revenue" not in after["answers"], typed
+    for typed, value in (("5 củ", 5_000_000), ("5 lít", 500_000), ("5 tỏi", 5_000_000_000),
+                         ("5kk", 5_000_000)):  # fmt: skip
+        await lan.say(typed)
+        _, after = await _flow(app, "lan")
+        assert after and after["answers"].get("revenue") == value, (typed, after)
+        await lan.send(action="rp:f:revenue")  # back to the question, to type the next
