@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from bot.app import App
 from db.models import Cooperative, Event, Member
 from ground.messages import Incoming
-from tests.conftest import Chat
 from outputs.cooperatives import import_cooperatives
 from outputs.events import import_events
 from outputs.spreadsheets import SpreadsheetError
+from tests.conftest import Chat
 
 
 async def _members(app: App) -> int:
