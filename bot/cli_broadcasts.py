@@ -10,6 +10,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
+from bot.cli_staff import record_id
 from ground.i18n import Translations, Translator
 from ground.settings import SUPPORTED_LOCALES, Settings
 
@@ -25,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     cancel = b_sub.add_parser(
         "cancel", help="stop a broadcast being sent, or cancel a scheduled one"
     )
-    cancel.add_argument("id", type=int, help="the broadcast's number (#12: 12)")
+    cancel.add_argument("id", type=record_id, help="the broadcast's number (#12: 12)")
     cancel.add_argument("--yes", action="store_true", help="stop it (without: only show it)")
 
 

@@ -14,10 +14,23 @@ from typing import Any
 from ground.settings import SUPPORTED_LOCALES, Settings
 
 
+def record_id(text: str) -> int:
+    """A row number typed at the command line: ASCII digits the database can hold (at most
+    9), so ``99999999999999999999`` is a usage error, never an overflow in the database."""
+    from handlers.router import id_of
+
+    value = id_of(text.strip().lstrip("#"))
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not a number of at most 9 digits: {text[:20]!r}")
+    return value
+
+
 def add_parsers(sub: Any) -> None:
     links = sub.add_parser("links", help="cooperative links waiting for staff approval")
     links.add_argument("action", nargs="?", choices=("list", "approve", "refuse"), default="list")
-    links.add_argument("member", nargs="?", type=int, help="member number shown by 'links list'")
+    links.add_argument(
+        "member", nargs="?", type=record_id, help="member number shown by 'links list'"
+    )
 
     staff = sub.add_parser("staff", help="list, grant or remove staff rights")
     staff.add_argument("action", nargs="?", choices=("list", "add", "remove"), default="list")
@@ -25,7 +38,7 @@ def add_parsers(sub: Any) -> None:
 
     tickets = sub.add_parser("tickets", help="tickets not closed yet; answer or close one")
     tickets.add_argument("action", nargs="?", choices=("list", "answer", "close"), default="list")
-    tickets.add_argument("ticket", nargs="?", type=int, help="ticket number")
+    tickets.add_argument("ticket", nargs="?", type=record_id, help="ticket number")
     tickets.add_argument("text", nargs="?", help="the answer (with 'answer')")
     tickets.add_argument(
         "--suggest", action="store_true", help="mark the answer for 'coopbot kb suggestions'"

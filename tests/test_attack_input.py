@@ -109,3 +109,21 @@ async def test_the_report_form_reads_money_slang_and_asks_back_on_the_rest(app: 
         _, after = await _flow(app, "lan")
         assert after and after["answers"].get("revenue") == value, (typed, after)
         await lan.send(action="rp:f:revenue")  # back to the question, to type the next
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "-1", "0", "²"])
+def test_command_line_ids_out_of_range_are_one_clear_line(
+    database_url: str, tmp_path: Path, number: str
+) -> None:
+    """Ids typed at the command line reach the database only when it can hold them."""
+    from tests.test_cli import run
+
+    env = {"DATABASE_URL": database_url, "COOPBOT_ADMINS": "console:boss"}
+    for args in (["broadcasts", "cancel", number, "--yes"], ["links", "approve", number],
+                 ["tickets", "close", number], ["tickets", "answer", number, "Trả lời"]):  # fmt: skip
+        out = run(args, tmp_path, **env)
+        assert out.returncode in (1, 2), (args, out.stderr)
+        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) <= 3, (
+            args,
+            out.stderr,
+        )
