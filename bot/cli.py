@@ -144,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     aud = sub.add_parser("audit", help="print the audit log of staff actions, newest first")
-    aud.add_argument("--limit", type=int, default=100, help="how many entries (default 100)")
+    aud.add_argument(
+        "--limit", type=cli_staff.record_id, default=100, help="how many entries (default 100)"
+    )
     return p
 
 
