@@ -243,3 +243,23 @@ async def test_staff_removed_mid_flow_finish_no_staff_flow(app: App) -> None:
 async def _id(app: App, user: str) -> int:
     async with app.conversation.sessions() as s:
         return (await s.execute(select(Member.id).where(Member.user_id == user))).scalar_one()
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+async def test_hostile_arguments_from_an_admin_crash_nothing_and_change_nothing(
+    app: App, prefix: str
+) -> None:
+    """Staff may press every button; hostile arguments still reach no row and no crash."""
+    w = await _world(app)
+    boss = Chat(app, "boss")
+    await boss.say("/start")
+    real = set(_args(w)[prefix])
+    # "1:2:3:4:5" after a kind names row 1, which exists here: that press is a real one.
+    hostile = [a for a in _actions(prefix, w)
+               if a.partition(":")[2] not in real and not a.endswith(":1:2:3:4:5")]  # fmt: skip
+    before = await _dump(app)
+    for action in hostile:
+        out = await boss.send(action=action)
+        assert out.error_id is None, action
+    problems = _foreign_changes(before, await _dump(app), await _id(app, "boss"))
+    assert not problems, problems[:5]
