@@ -153,6 +153,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    from ground.text import clean_text
+
+    for name, value in vars(args).items():  # text typed here is cleaned as chat text is
+        if isinstance(value, str):
+            setattr(args, name, clean_text(value))
     if args.command is None:
         parser.print_help()
         return 0

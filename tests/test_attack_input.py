@@ -131,3 +131,19 @@ def test_command_line_ids_out_of_range_are_one_clear_line(
             args,
             out.stderr,
         )
+
+
+def test_command_line_text_that_is_not_utf8_is_one_clear_line(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Bytes that are not UTF-8 in an argument reach Python as lone surrogates: cleaned as chat
+    text is, they never fail the database."""
+    from tests.test_cli import run
+
+    env = {"DATABASE_URL": database_url, "COOPBOT_ADMINS": "console:boss"}
+    for args in (["staff", "add", "console:\udcff"], ["staff", "remove", "\udcff\x01"],
+                 ["broadcasts", "count", "commune", "\udcff"], ["reports", "open", "\udcff"],
+                 ["tickets", "answer", "1", "tr\udcffả lời"],
+                 ["chat", "--as", "\udcff"]):  # fmt: skip
+        out = run(args, tmp_path, **env)
+        assert "Traceback" not in out.stderr, (args, out.stderr[-500:])
