@@ -188,7 +188,9 @@ def _parser(t: Translator | None = None) -> argparse.ArgumentParser:
     res.add_argument("--force", action="store_true", help=t.t("ghi đè cơ sở dữ liệu đã có dữ liệu"))
 
     aud = sub.add_parser("audit", help=t.t("in nhật ký thao tác của cán bộ, mới nhất trước"))
-    aud.add_argument("--limit", type=int, default=100, help=t.t("bao nhiêu dòng (mặc định 100)"))
+    aud.add_argument(
+        "--limit", type=cli_staff.record_id, default=100, help=t.t("bao nhiêu dòng (mặc định 100)")
+    )
     return p
 
 
@@ -200,6 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     locale = settings.locale if settings else problem.locale  # type: ignore[union-attr]
     parser = _parser(Translations(SUPPORTED_LOCALES, locale, ZoneInfo("UTC")).get(locale))
     args = parser.parse_args(argv)
+    from ground.text import clean_text
+
+    for name, value in vars(args).items():  # text typed here is cleaned as chat text is
+        if isinstance(value, str):
+            setattr(args, name, clean_text(value))
     if args.command is None:
         parser.print_help()
         return 0

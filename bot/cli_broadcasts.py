@@ -10,6 +10,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
+from bot.cli_staff import record_id
 from ground.i18n import Translations, Translator
 from ground.settings import SUPPORTED_LOCALES, Settings
 
@@ -25,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction, t: Translator) -> None:  # type:
     cancel = b_sub.add_parser(
         "cancel", help=t.t("dừng thông báo đang gửi, hoặc huỷ thông báo đang hẹn giờ")
     )
-    cancel.add_argument("id", type=int, help=t.t("số của thông báo (#12: 12)"))
+    cancel.add_argument("id", type=record_id, help=t.t("số của thông báo (#12: 12)"))
     cancel.add_argument("--yes", action="store_true", help=t.t("dừng nó (không có: chỉ xem)"))
 
 

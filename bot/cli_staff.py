@@ -13,12 +13,25 @@ from typing import Any
 from ground.settings import SUPPORTED_LOCALES, Settings
 
 
+def record_id(text: str) -> int:
+    """A row number typed at the command line: ASCII digits the database can hold (at most
+    9), so ``99999999999999999999`` is a usage error, never an overflow in the database."""
+    from handlers.router import id_of
+
+    value = id_of(text.strip().lstrip("#"))
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not a number of at most 9 digits: {text[:20]!r}")
+    return value
+
+
 def add_parsers(sub: Any, t: Any) -> None:
     links = sub.add_parser(
         "links", help=t.t("yêu cầu liên kết với hợp tác xã đang chờ cán bộ duyệt")
     )
     links.add_argument("action", nargs="?", choices=("list", "approve", "refuse"), default="list")
-    links.add_argument("member", nargs="?", type=int, help=t.t("số thứ tự do 'links list' hiện"))
+    links.add_argument(
+        "member", nargs="?", type=record_id, help=t.t("số thứ tự do 'links list' hiện")
+    )
 
     staff = sub.add_parser("staff", help=t.t("xem, cấp hoặc bỏ quyền cán bộ"))
     staff.add_argument("action", nargs="?", choices=("list", "add", "remove"), default="list")
@@ -28,7 +41,7 @@ def add_parsers(sub: Any, t: Any) -> None:
         "tickets", help=t.t("các yêu cầu chưa đóng; trả lời hoặc đóng một yêu cầu")
     )
     tickets.add_argument("action", nargs="?", choices=("list", "answer", "close"), default="list")
-    tickets.add_argument("ticket", nargs="?", type=int, help=t.t("số của yêu cầu"))
+    tickets.add_argument("ticket", nargs="?", type=record_id, help=t.t("số của yêu cầu"))
     tickets.add_argument("text", nargs="?", help=t.t("câu trả lời (với 'answer')"))
     tickets.add_argument(
         "--suggest",

@@ -55,7 +55,7 @@ T = TypeVar("T")
 def parse_listen(value: str) -> tuple[str, int]:
     """``"0.0.0.0:8080"`` → ``("0.0.0.0", 8080)``; ``"[::]:8080"`` for IPv6."""
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ValueError(f"--listen: expected HOST:PORT such as {DEFAULT_LISTEN}, got '{value}'")
     return host.strip("[]") or "0.0.0.0", int(port)
 

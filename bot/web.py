@@ -163,7 +163,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     streamed body stops being read at the limit."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.strip().isdigit():
+        if not (declared.strip().isascii() and declared.strip().isdigit()):
             raise _TooLarge  # not a length: refuse rather than guess
         if int(declared) > limit:
             raise _TooLarge

@@ -85,7 +85,8 @@ def _audience(
     if audience == "sector":
         return stmt.where(Cooperative.sector == (value or ""))
     if audience == "commune":
-        code = int(value) if (value or "").isdigit() else -1
+        v = value or ""
+        code = int(v) if v.isascii() and v.isdigit() and len(v) <= 9 else -1
         return stmt.where(Cooperative.commune_code == code)
     if audience == "kind":
         return stmt.where(Cooperative.kind == (value or ""))

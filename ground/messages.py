@@ -35,6 +35,8 @@ class Incoming:
     # the channel vouches that it is the sender's own number (the contact's user is the sender).
     contact_phone: str | None = None
     contact_verified: bool = False
+    # False in a group chat, where everyone reads the answers: only what is public is answered.
+    private: bool = True
 
     @property
     def text_limit(self) -> int | None:

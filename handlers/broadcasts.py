@@ -16,7 +16,7 @@ from db.models import COOP_KINDS, SECTORS, Broadcast, Event
 from ground.i18n import N_
 from ground.messages import Button, Reply, rows
 from handlers.context import Context
-from handlers.router import Router
+from handlers.router import Router, id_of
 from operations import broadcasts as ops
 from operations.broadcast_texts import KIND_NAMES, SECTOR_NAMES, audience_label, recipient_reply
 from operations.event_texts import when_text
@@ -181,7 +181,7 @@ async def _draft_button(ctx: Context, kind: str, rest: str, data: dict) -> Reply
     actor = Actor.of(ctx.member)
     await require_staff(ctx.session, actor)
     if kind == "ev":
-        event_id = int(rest) if rest.isdigit() and len(rest) < 10 and int(rest) else None
+        event_id = id_of(rest) or None
         if event_id is not None and await ctx.session.get(Event, event_id) is None:
             return await _event_choice(ctx)
         data["event"] = event_id
@@ -246,7 +246,7 @@ def _describe(ctx: Context, broadcast: Broadcast) -> str:
 async def stop(ctx: Context, arg: str) -> Reply:
     """Show which broadcast would stop and ask to confirm (it changes what many receive)."""
     arg = arg.strip().lstrip("#").strip()
-    if arg and not (arg.isdigit() and len(arg) < 10):
+    if arg and id_of(arg) is None:
         return Reply(
             ctx.t(
                 "“{arg}” không phải số thông báo. Gõ /huythongbao để dừng thông báo mới nhất, "
@@ -256,7 +256,7 @@ async def stop(ctx: Context, arg: str) -> Reply:
         )
     try:
         broadcast = await ops.find_active(
-            ctx.session, Actor.of(ctx.member), int(arg) if arg else None
+            ctx.session, Actor.of(ctx.member), id_of(arg) if arg else None
         )
     except OperationError as exc:
         return _failed(ctx, exc)
@@ -278,10 +278,12 @@ async def stop(ctx: Context, arg: str) -> Reply:
 async def _stop_button(ctx: Context, kind: str, rest: str) -> Reply:
     if kind == "keep":
         return Reply(ctx.t("Không dừng: thông báo vẫn gửi như cũ."), edit=True)
-    if not (rest.isdigit() and len(rest) < 10):
+    if id_of(rest) is None:
         return Reply(ctx.t("Không có thông báo nào đang gửi hoặc đang hẹn giờ."))
     try:
-        done = await ops.cancel_broadcast(ctx.session, Actor.of(ctx.member), int(rest), ctx.clock())
+        done = await ops.cancel_broadcast(
+            ctx.session, Actor.of(ctx.member), id_of(rest) or 0, ctx.clock()
+        )
     except Refused:
         return Reply(ctx.t("Anh/chị không còn quyền cán bộ nên không dừng được thông báo."))
     except OperationError as exc:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.models import Member
 from db.queries import first_sight, get_or_create_member
 from ground.i18n import Translations
 from ground.logs import log_event, user_hash
@@ -31,6 +32,9 @@ from knowledge.base import KnowledgeStore
 from operations import OperationError, Refused
 
 log = logging.getLogger("coopbot.core")
+# The longest sender id the members table holds. No channel gives a longer one; one that is
+# longer is ignored rather than cut (cut, it could be someone else's id).
+MAX_USER_ID = Member.__table__.c.user_id.type.length
 
 
 def utcnow() -> datetime:
@@ -122,6 +126,9 @@ class Conversation:
         return outcome
 
     async def _handle(self, session: AsyncSession, incoming: Incoming, outcome: Outcome) -> None:
+        if len(incoming.user_id) > MAX_USER_ID:
+            outcome.handler = "ignored"
+            return
         if incoming.once and incoming.update_id:
             if not await first_sight(session, incoming.channel, incoming.update_id, self.clock()):
                 outcome.handler = "duplicate"  # handled before (maybe before a restart)
@@ -174,6 +181,6 @@ class Conversation:
         if not incoming.numbered_buttons or not pending or incoming.action:
             return incoming
         text = (incoming.text or "").strip().rstrip(".")
-        if text.isdigit() and 1 <= int(text) <= len(pending):
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(pending):
             return replace(incoming, action=pending[int(text) - 1], text=None)
         return incoming

@@ -17,7 +17,7 @@ from db.models import Event, EventReminder
 from ground.i18n import N_
 from ground.messages import Button, Reply
 from handlers.context import Context
-from handlers.router import Router
+from handlers.router import Router, id_of
 from knowledge.normalize import fold
 from operations import events as ops
 from operations.event_texts import event_card, remind_button
@@ -75,7 +75,7 @@ async def event_button(ctx: Context, arg: str) -> Reply | list[Reply]:
     kind, _, eid = arg.partition(":")
     if kind == "list":
         return await list_events(ctx)
-    event = await ctx.session.get(Event, int(eid)) if eid.isdigit() and len(eid) < 10 else None
+    event = await ctx.session.get(Event, id_of(eid)) if id_of(eid) else None
     if event is None or kind not in ("rem", "unrem"):
         return Reply(ctx.t(GONE))
     existing = await reminder_of(ctx.session, event.id, ctx.member.id)

@@ -338,6 +338,12 @@ async def law_text_reference(ctx: Context, typed: str) -> Reply:
     return open_reference(ctx, ref)
 
 
+def _small(text: str) -> int | None:
+    """A page, part or clause number a button carries: ASCII digits, at most 3 ("²" and "٣"
+    are digits to ``str.isdigit`` but not to ``int``, or not what a button carries)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else None
+
+
 async def open_article(ctx: Context, arg: str) -> Reply:
     key, _, rest = arg.partition(":")
     part, _, rest = rest.partition(":")
@@ -348,8 +354,8 @@ async def open_article(ctx: Context, arg: str) -> Reply:
     return article_reply(
         ctx,
         article,
-        int(part) if part.isdigit() and len(part) <= 3 else 0,
-        int(clause) if clause.isdigit() and len(clause) <= 3 else None,
+        _small(part) or 0,
+        _small(clause),
         {"dd": "đ"}.get(point, point) if point.isalpha() and len(point) <= 2 else None,
     )
 
@@ -357,7 +363,7 @@ async def open_article(ctx: Context, arg: str) -> Reply:
 async def chapter(ctx: Context, arg: str) -> Reply:
     doc_key, _, rest = arg.partition(":")
     n, _, page = rest.partition(":")
-    return chapter_reply(ctx, doc_key, n, int(page) if page.isdigit() and len(page) <= 3 else 0)
+    return chapter_reply(ctx, doc_key, n, _small(page) or 0)
 
 
 def register(router: Router) -> None:

@@ -18,6 +18,11 @@ HandlerResult = Reply | Sequence[Reply]
 Handler = Callable[[Context, str], Awaitable[HandlerResult]]
 
 ROLES_ORDER = {"member": 0, "staff": 1, "admin": 2}
+# What may be answered in a group chat, where everyone reads the answer: public things only
+# (help, topics and questions, the law, events). Anything else (a member's cooperative, report,
+# tickets, phone, data; every staff command) is answered with a line asking to write privately.
+GROUP_COMMANDS = frozenset({"start", "help", "menu", "luat", "sukien"})
+GROUP_ACTIONS = frozenset({"menu", "topic", "kb", "law", "lawch", "ev"})
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,8 @@ class Router:
             if found is None:
                 return None
             fn, role = found
+            if not inc.private and prefix not in GROUP_ACTIONS:
+                return Route(f"action:{prefix}:private", _private_only, prefix)
             if ROLES_ORDER[ctx.member.role] < ROLES_ORDER[role]:
                 return Route(f"action:{prefix}:refused", _refused_action, prefix)
             return Route(f"action:{prefix}", fn, arg)
@@ -143,10 +150,12 @@ class Router:
             cmd = self._by_name.get(name)
             if cmd is None:
                 return Route("command:unknown", _unknown_command, name)
+            if not inc.private and cmd.name not in GROUP_COMMANDS:
+                return Route(f"command:{cmd.name}:private", _private_only, cmd.name)
             if ROLES_ORDER[ctx.member.role] < ROLES_ORDER[cmd.role]:
                 return Route(f"command:{cmd.name}:refused", _refused, cmd.name)
             return Route(f"command:{cmd.name}", cmd.handler, arg)
-        flow = ctx.member.flow
+        flow = ctx.member.flow if inc.private else None  # a flow's answers are private
         if flow and flow in self._flows:
             return Route(f"flow:{flow}", self._flows[flow], text)
         for name, claims, fn in self._claims:
@@ -167,6 +176,15 @@ async def _refused(ctx: Context, name: str) -> Reply:
             "Lệnh /{name} chỉ dành cho cán bộ Liên minh HTX. "
             "Nếu anh/chị cần hỗ trợ, gõ /lienhe để nhắn cán bộ.",
             name=name,
+        )
+    )
+
+
+async def _private_only(ctx: Context, _: str) -> Reply:
+    return Reply(
+        ctx.t(
+            "Trong nhóm ai cũng đọc được câu trả lời, nên việc này anh/chị nhắn riêng cho "
+            "trợ lý nhé."
         )
     )
 

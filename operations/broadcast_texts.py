@@ -40,7 +40,8 @@ async def audience_label(
     if audience == "kind":
         return t.t("loại hình {name}", name=t.t(KIND_NAMES.get(value or "", value or "")))
     if audience == "commune":
-        code = int(value) if (value or "").isdigit() else -1
+        v = value or ""
+        code = int(v) if v.isascii() and v.isdigit() and len(v) <= 9 else -1
         name = await data.commune_name(session, code) or value
         return t.t("HTX ở {name}", name=name)
     if audience == "noreport":

@@ -62,7 +62,7 @@ def check_audience(audience: str, value: str | None) -> None:
         "noreport": value is None,
         "sector": value in SECTORS,
         "kind": value in COOP_KINDS,
-        "commune": (value or "").isdigit() and len(value or "") <= 9,
+        "commune": (value or "").isascii() and (value or "").isdigit() and len(value or "") <= 9,
     }.get(audience, False)
     if not ok:
         raise OperationError(N_("Không có nhóm người nhận này. Anh/chị chọn lại bằng các nút."))

@@ -215,7 +215,7 @@ async def press(ctx: Context, data: dict[str, Any], kind: str, rest: str) -> Rep
     if kind == "c" and f.type == CHOICE and f.option(value):
         return await store(ctx, data, f, value)
     if kind == "num" and f.type in NUMERIC:
-        if value.isdigit() and int(value) in data.get("pending", []):
+        if value.isascii() and value.isdigit() and int(value) in data.get("pending", []):
             problem_text = _check_bounds(ctx, f, int(value))
             if problem_text:
                 data.pop("pending", None)

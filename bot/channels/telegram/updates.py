@@ -63,7 +63,7 @@ def to_inbound(update: Update, bot_username: str) -> Inbound | None:
         chat = cq.message.chat if cq.message else None
         chat_id = chat.id if chat else user.id
         private = chat is None or chat.type == ChatType.PRIVATE
-        return Inbound(Incoming(action=cq.data, **common), chat_id, private, cq)
+        return Inbound(Incoming(action=cq.data, private=private, **common), chat_id, private, cq)
     message = update.message
     if message is None:
         return None
@@ -79,5 +79,5 @@ def to_inbound(update: Update, bot_username: str) -> Inbound | None:
         text = _group_text(message, bot_username)
         if text is None:
             return None
-        return Inbound(Incoming(text=text, **common), message.chat.id, False)
+        return Inbound(Incoming(text=text, private=False, **common), message.chat.id, False)
     return None

@@ -153,7 +153,7 @@ class ZaloApi:
     ) -> None:
         wait = min(60.0, self.backoff * 2 ** (attempt - 1))
         retry_after = response.headers.get("Retry-After") if response is not None else None
-        if retry_after and retry_after.isdigit():
+        if retry_after and retry_after.isascii() and retry_after.isdigit():
             wait = max(wait, float(retry_after))
         log_event(
             log, "zalo call failed, retrying", logging.WARNING, method=method, error=error,

@@ -88,5 +88,6 @@ def to_inbound(update: dict[str, Any]) -> Inbound | None:
         update_id=message_id,
         numbered_buttons=True,
         once=True,  # getUpdates may repeat an update, even across a restart
+        private=private,
     )
     return Inbound(kind, incoming, chat_id, private, message_id)
