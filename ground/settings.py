@@ -249,12 +249,13 @@ def _settings(values: dict[str, str]) -> Settings:
 
     log_format = (get("COOPBOT_LOG_FORMAT", "text") or "").lower()
     if log_format not in LOG_FORMATS:
-        raise SettingsError(f"COOPBOT_LOG_FORMAT: expected text or json, got '{log_format}'")
+        raise SettingsError("COOPBOT_LOG_FORMAT", N_("cần text hoặc json, không phải “{value}”"),
+                            value=log_format)  # fmt: skip
 
     metrics_token = get("COOPBOT_METRICS_TOKEN")
     if metrics_token is not None and not re.fullmatch(r"[\x21-\x7e]{16,}", metrics_token):
         raise SettingsError(
-            "COOPBOT_METRICS_TOKEN: expected at least 16 printable characters without spaces"
+            "COOPBOT_METRICS_TOKEN", N_("cần ít nhất 16 ký tự in được, không có dấu cách")
         )
 
     knowledge_dir = get("COOPBOT_KNOWLEDGE_DIR")
