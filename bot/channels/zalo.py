@@ -678,6 +678,11 @@ class ZaloSender:
         self.per_second = per_second
         self.per_chat_interval = per_chat_interval
 
+    def calls(self, reply: Reply) -> int:
+        """The API calls one notice costs (a long one goes in parts), paced as such."""
+        t = self.zalo.conversation.translations.get(None)
+        return max(1, len(render_messages(reply.text, render_buttons(reply, t))))
+
     async def send(self, user_id: str, reply: Reply) -> None:
         conv = self.zalo.conversation
         async with conv.sessions() as session:
