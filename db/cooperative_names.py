@@ -3,8 +3,8 @@
 Each process keeps one :class:`knowledge.names.NameIndex` per database, built from the
 ``cooperatives`` table the first time a name is looked up. It stays fresh two ways: an
 import in this process marks it stale at once (:func:`changed`), and every lookup compares
-a stamp of the table (how many rows, the highest id, the latest ``updated_at``: index
-look-ups, no scan of the names) with the one it was built from, at most every
+a stamp of the table (the highest id and the latest ``updated_at``: two index
+look-ups, no scan) with the one it was built from, at most every
 ``CHECK_EVERY`` seconds, so an import or an edit made by another worker shows within that
 time. A changed stamp rebuilds the index (names read in one query, the index built in a
 thread, off the event loop); until then the old one answers. Only ids come out of the
@@ -53,9 +53,10 @@ class _Names:
             return self.index
 
 
-_STAMP = select(
-    func.count(Cooperative.id), func.max(Cooperative.id), func.max(Cooperative.updated_at)
-)
+# Two index look-ups (the primary key, ix_cooperatives_updated_at), whatever the table's size.
+# Rows are never deleted (a cooperative is dissolved, which changes updated_at); one deleted
+# by hand stays in the index, but ids found are read again from the table.
+_STAMP = select(func.max(Cooperative.id), func.max(Cooperative.updated_at))
 _NAMES = select(Cooperative.id, Cooperative.name).where(Cooperative.status != "dissolved")
 _by_engine: weakref.WeakKeyDictionary[Any, _Names] = weakref.WeakKeyDictionary()
 

@@ -101,7 +101,7 @@ class DeliveryEngine:
         clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
-        batch: int = 200,
+        batch: int | None = None,
         max_wave: int = 50,
         resend_uncertain: bool = False,
         single_worker: bool | None = None,
@@ -244,9 +244,11 @@ class DeliveryEngine:
     # claiming and sending
 
     async def _claim(self, channel: str) -> list[ClaimedRow]:
+        # by default 20 s of sending per claim (200 at least): each claim pauses the pacer
+        size = self.batch or max(200, int(self.senders[channel].per_second * 20))
         async with self.sessions() as session:
             rows, skipped = await rows_db.claim(
-                session, channel, self.token, self.clock(), self.batch, postgres=self.postgres
+                session, channel, self.token, self.clock(), size, postgres=self.postgres
             )
         self.stats["skipped"] += skipped
         return rows
@@ -275,7 +277,8 @@ class DeliveryEngine:
             wave = [rows[i]]
             i += 1
             while (
-                i < len(rows)
+                self._probed  # the first wave: one message, alone (see below)
+                and i < len(rows)
                 and len(wave) < self.max_wave
                 and self._in_flight[channel] + len(wave) < cap
                 and (more := pacer.try_take(rows[i].user_id, cost(rows[i])))
@@ -295,8 +298,8 @@ class DeliveryEngine:
                 self._flights.add(flight)
                 flight.add_done_callback(self._flights.discard)
                 handled += len(wave)
-                if not self._probed:  # the first wave lands alone: a dead token or a 429
-                    await self._land()  # shows on one message, not on a second's worth
+                if not self._probed:  # the first message lands alone: a dead token or a
+                    await self._land()  # 429 shows on one message, not on a second's worth
                     self._probed = True
             if self.clock() - renewed > LEASE / 4 and i < len(rows):
                 renewed = self.clock()
