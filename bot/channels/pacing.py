@@ -31,11 +31,11 @@ class Pacer:
         # jitter between here and the API (a commit, the network) never makes the API count
         # one message too many in a second (which costs a 429 and a pause).
         self.window = 1.0 + GUARD
-        # ... and sends are spread evenly (a token bucket holding at most 1/3 s of sends):
+        # ... and sends are spread evenly (a token bucket holding 1/3 s of sends, 10 at most):
         # a burst of a whole second's worth would reach the API bunched by jitter, while a
         # smaller bucket loses rate whenever a busy event loop wakes the sender late.
         self.interval = self.window / self.limit
-        self.burst = max(1.0, self.limit / 3)
+        self.burst = max(1.0, min(self.limit / 3, 10.0))
         self._tokens = self.burst
         self._filled_at = monotonic()
         self.per_chat_interval = per_chat_interval
