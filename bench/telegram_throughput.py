@@ -8,7 +8,7 @@ Rate limiting is off: it would measure Telegram's limits (1 message/s per chat),
         [--database-url postgresql+asyncpg://127.0.0.1/coopbot_bench] [--profile 25]
 
 ``--database-url`` must name an empty database (default: SQLite in a temporary file);
-``--profile N`` prints cProfile's N costliest functions (cumulative) of the many-users run.
+``--profile N`` prints cProfile's N costliest functions (own time) of the many-users run.
 
 Prints updates/s for one user and for many distinct users, a breakdown (the core alone, the
 channel alone with a canned reply) and the peak resident memory.
@@ -132,12 +132,12 @@ async def main(n_updates: int, n_users: int, url: str | None, profile: int) -> N
             many = await _run(channel, api, many_users)
             if profiler:
                 profiler.disable()
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
             print(f"whole stack, {n_users} users: {n_updates} updates {many:8.0f} updates/s")
         finally:
             await channel.stop()
         core = await _core_alone(app, n_updates // 2)
-        print(f"breakdown: core alone (search + SQLite)   {core:8.0f} updates/s")
+        print(f"breakdown: core alone (search + database) {core:8.0f} updates/s")
         chan = await _channel_alone(app, n_updates)
         print(f"breakdown: Telegram channel alone (canned) {chan:8.0f} updates/s")
         print(f"peak memory (max RSS): {_peak_rss_mb():.0f} MB")
