@@ -4,22 +4,38 @@ Prints, per size: p50 / p99 per typed name for the name index (``knowledge/names
 for the obvious alternative it replaced (WRatio over every name), how often both put the same
 cooperative first, and the index's build time. Queries are names as members type them: whole,
 unaccented, a few syllables, with a typo. Run: ``.venv/bin/python bench/lookup.py``.
+
+``--db`` (SQLite in a temporary file, or ``--database-url`` for PostgreSQL) runs the whole
+path /dangky takes, ``db.members.find_cooperatives``, against a table of that many
+cooperatives: a code (the unique index) or a name (the process's name index, with its
+staleness check against the table every few seconds), next to the code it replaced (every
+cooperative loaded, WRatio over every name). The first lookup, which builds the name index,
+is shown apart.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import statistics
 import sys
+import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rapidfuzz import fuzz, process  # noqa: E402
+from sqlalchemy import delete, insert, select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
+from db import migrate  # noqa: E402
+from db.members import find_cooperatives  # noqa: E402
+from db.models import Cooperative  # noqa: E402
+from db.session import create_engine, session_factory  # noqa: E402
 from knowledge.names import NameIndex, name_key  # noqa: E402
 from knowledge.normalize import fold  # noqa: E402
 
@@ -86,14 +102,79 @@ def run(n: int, queries: int, rng: random.Random) -> None:
     )
 
 
+async def scan_all(session: AsyncSession, text: str, limit: int = 5) -> list[Cooperative]:
+    """The lookup /dangky used before: every cooperative loaded, WRatio over every name."""
+    text = text.strip()
+    stmt = select(Cooperative).where(Cooperative.status != "dissolved")
+    coops = list((await session.execute(stmt)).scalars())
+    exact = [c for c in coops if c.code.lower() == text.lower()]
+    if exact:
+        return exact
+    names = {c.id: fold(c.name).replace("(demo)", "") for c in coops}
+    found = process.extract(fold(text), names, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+    by_id = {c.id: c for c in coops}
+    return [by_id[key] for _, _, key in found]
+
+
+async def run_db(url: str, n: int, queries: int, rng: random.Random) -> None:
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    sessions = session_factory(engine)
+    table = names(n, rng)
+    now = datetime.now(UTC)
+    async with sessions() as s:
+        await s.execute(delete(Cooperative))
+        rows = [{"code": f"LC-{i:06}", "name": name, "kind": "HTX", "sector": "nong_nghiep",
+                 "commune": "Xã Bát Xát", "commune_code": 1, "status": "active",
+                 "created_at": now, "updated_at": now} for i, name in table.items()]  # fmt: skip
+        for start in range(0, n, 5000):
+            await s.execute(insert(Cooperative), rows[start : start + 5000])
+        await s.commit()
+    asked = [
+        f"lc-{rng.randrange(n):06}" if rng.random() < 0.2 else typed(table[rng.randrange(n)], rng)
+        for _ in range(queries)
+    ]
+    async with sessions() as s:
+        t0 = time.perf_counter()
+        await find_cooperatives(s, asked[0])
+        first = (time.perf_counter() - t0) * 1000
+        ours, old = [], []
+        for q in asked:
+            t0 = time.perf_counter()
+            await find_cooperatives(s, q)
+            ours.append((time.perf_counter() - t0) * 1000)
+        for q in asked[: 5 if n > 10000 else queries]:  # seconds each at 100k
+            t0 = time.perf_counter()
+            await scan_all(s, q)
+            old.append((time.perf_counter() - t0) * 1000)
+        await s.execute(delete(Cooperative))
+        await s.commit()
+    await engine.dispose()
+    label = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(
+        f"{n:>7} cooperatives, {label:<10} | find_cooperatives p50 {pct(ours, 50):6.2f} ms"
+        f"  p99 {pct(ours, 99):6.2f} ms (first, building the index: {first:.0f} ms)"
+        f" | load all + WRatio p50 {pct(old, 50):8.2f} ms  p99 {pct(old, 99):8.2f} ms"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="100,10000,100000")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--db", action="store_true", help="the whole path, through a database")
+    ap.add_argument("--database-url", help="default: SQLite in a temporary file")
     args = ap.parse_args()
     rng = random.Random(11)
-    for n in (int(x) for x in args.sizes.split(",")):
-        run(n, args.queries if n <= 10000 else max(50, args.queries // 4), rng)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    if not args.db:
+        for n in sizes:
+            run(n, args.queries if n <= 10000 else max(50, args.queries // 4), rng)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/lookup.db"
+        for n in sizes:
+            asyncio.run(run_db(url, n, args.queries, rng))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@ knowledge search → SQLite → rendered replies recorded by the fake Bot API (t
 Rate limiting is off: it would measure Telegram's limits (1 message/s per chat), not the bot.
 
     .venv/bin/python bench/telegram_throughput.py [--updates 2000] [--users 1000]
+        [--database-url postgresql+asyncpg://127.0.0.1/coopbot_bench] [--profile 25]
+
+``--database-url`` must name an empty database (default: SQLite in a temporary file);
+``--profile N`` prints cProfile's N costliest functions (own time) of the many-users run.
 
 Prints updates/s for one user and for many distinct users, a breakdown (the core alone, the
 channel alone with a canned reply) and the peak resident memory.
@@ -15,7 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import cProfile
 import gc
+import pstats
 import resource
 import sys
 import tempfile
@@ -100,10 +106,11 @@ async def _channel_alone(app: App, n: int) -> float:
         await channel.stop()
 
 
-async def main(n_updates: int, n_users: int) -> None:
+async def main(n_updates: int, n_users: int, url: str | None, profile: int) -> None:
     kb, kb_label = _knowledge()
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        url = url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        label = "PostgreSQL" if url.startswith("postgresql") else "SQLite (WAL)"
         app = build_app(Settings(database_url=url, telegram_bot_token=TOKEN), kb)
         await app.upgrade_database()
         api = FakeTelegram()
@@ -114,17 +121,23 @@ async def main(n_updates: int, n_users: int) -> None:
         await channel.initialize(retries=0)
         await channel.application.start()
         try:
-            print(f"knowledge base: {kb_label}; database: SQLite (WAL); rate limiting off")
+            print(f"knowledge base: {kb_label}; database: {label}; rate limiting off")
             await _run(channel, api, [1] * 50)  # warm-up
             one = await _run(channel, api, [7] * n_updates)
             print(f"whole stack, 1 user:       {n_updates} updates {one:8.0f} updates/s")
             many_users = [10_000 + (i % n_users) for i in range(n_updates)]
+            profiler = cProfile.Profile() if profile else None
+            if profiler:
+                profiler.enable()
             many = await _run(channel, api, many_users)
+            if profiler:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
             print(f"whole stack, {n_users} users: {n_updates} updates {many:8.0f} updates/s")
         finally:
             await channel.stop()
         core = await _core_alone(app, n_updates // 2)
-        print(f"breakdown: core alone (search + SQLite)   {core:8.0f} updates/s")
+        print(f"breakdown: core alone (search + database) {core:8.0f} updates/s")
         chan = await _channel_alone(app, n_updates)
         print(f"breakdown: Telegram channel alone (canned) {chan:8.0f} updates/s")
         print(f"peak memory (max RSS): {_peak_rss_mb():.0f} MB")
@@ -135,5 +148,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--database-url", help="an empty database; default: SQLite, temporary")
+    parser.add_argument("--profile", type=int, default=0, help="print the N costliest calls")
     args = parser.parse_args()
-    asyncio.run(main(args.updates, args.users))
+    asyncio.run(main(args.updates, args.users, args.database_url, args.profile))

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import cooperative_names
 from db.audit import record
 from db.models import COOP_STATUSES, SECTORS, Cooperative
 from knowledge.normalize import fold
@@ -333,6 +334,7 @@ async def import_rows(
         await session.execute(insert(Cooperative), new)
     record(session, actor, "import_cooperatives", now, target=source, detail=report.counts())
     await session.commit()
+    cooperative_names.changed(session)
     if progress is not None:
         progress(len(good), len(report.rejected))
     return report

@@ -7,8 +7,9 @@ from collections.abc import Collection
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import cooperative_names
+from db.cooperatives import normalize_code
 from db.models import LINK_PENDING, ROLE_ADMIN, ROLE_STAFF, Cooperative, Member
-from knowledge.normalize import fold
 
 
 async def staff_members(session: AsyncSession, admins: Collection[tuple[str, str]]) -> list[Member]:
@@ -48,20 +49,20 @@ async def pending_links(session: AsyncSession, limit: int = 20) -> list[tuple[Me
 
 
 async def find_cooperatives(session: AsyncSession, text: str, limit: int = 5) -> list[Cooperative]:
-    """Cooperatives whose code is ``text``, or whose name is close to it."""
-    from rapidfuzz import fuzz, process
-
+    """Cooperatives whose code is ``text`` (the unique index), or whose name is close to it
+    (the name index of :mod:`db.cooperative_names`: no scan of every name)."""
     text = text.strip()
-    coops = list(
-        (
-            await session.execute(select(Cooperative).where(Cooperative.status != "dissolved"))
-        ).scalars()
-    )
-    exact = [c for c in coops if c.code.lower() == text.lower()]
-    if exact:
-        return exact
-    query = fold(text)
-    names = {c.id: fold(c.name).replace("(demo)", "") for c in coops}
-    found = process.extract(query, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
-    by_id = {c.id: c for c in coops}
-    return [by_id[key] for _, _, key in found]
+    if not text:
+        return []
+    alive = Cooperative.status != "dissolved"
+    codes = {text, normalize_code(text)}
+    exact = await session.execute(select(Cooperative).where(Cooperative.code.in_(codes), alive))
+    found = list(exact.scalars())
+    if found:
+        return found
+    ids = await cooperative_names.search(session, text, limit)
+    if not ids:
+        return []
+    rows = await session.execute(select(Cooperative).where(Cooperative.id.in_(ids), alive))
+    by_id = {c.id: c for c in rows.scalars()}
+    return [by_id[i] for i in ids if i in by_id]

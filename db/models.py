@@ -129,7 +129,7 @@ class Cooperative(Base):
     phone: Mapped[str | None] = mapped_column(String(16))  # digits, 0xxxxxxxxx
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AuditEntry(Base):

@@ -10,6 +10,7 @@ something went wrong.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -28,7 +29,7 @@ from ground.observe import observe
 from ground.settings import Settings
 from handlers.context import Context
 from handlers.router import Router
-from knowledge.base import KnowledgeStore
+from knowledge.base import KnowledgeStore, Problem
 from operations import OperationError, Refused
 
 log = logging.getLogger("coopbot.core")
@@ -39,6 +40,15 @@ MAX_USER_ID = Member.__table__.c.user_id.type.length
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _log_reload(task: asyncio.Future[list[Problem] | None]) -> None:
+    if task.cancelled():
+        return
+    if (exc := task.exception()) is not None:
+        log.error("knowledge base not reloaded: %s", exc)
+    elif problems := task.result():
+        log.error("knowledge base not reloaded: %s", "; ".join(map(str, problems[:5])))
 
 
 class Conversation:
@@ -62,6 +72,7 @@ class Conversation:
         # workers on PostgreSQL: bot/runner.py sets it); Zalo marks its own updates.
         self.once_channels: frozenset[str] = frozenset()
         self._reload_checked = time.monotonic()
+        self._reload_task: asyncio.Future[list[Problem] | None] | None = None
 
     def _maybe_reload(self) -> None:
         """Pick up edited knowledge files (checked at most every few seconds)."""
@@ -69,9 +80,11 @@ class Conversation:
         if now - self._reload_checked < self.reload_interval:
             return
         self._reload_checked = now
-        problems = self.kb.reload_if_changed()
-        if problems:
-            log.error("knowledge base not reloaded: %s", "; ".join(map(str, problems[:5])))
+        # read and built in a thread: the conversations in progress go on with the old base
+        task = self.kb.reload_in_thread()
+        if task is not self._reload_task:
+            self._reload_task = task
+            task.add_done_callback(_log_reload)
 
     async def handle(self, incoming: Incoming) -> Outcome:
         started = time.perf_counter()

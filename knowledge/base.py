@@ -6,6 +6,7 @@ Entries are YAML under ``knowledge/data/``; a file holds ``entries:`` (a list) a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import unicodedata
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rapidfuzz import fuzz
@@ -21,6 +22,9 @@ from rapidfuzz import fuzz
 from knowledge.entries import Entry, Problem, Topic
 from knowledge.normalize import has_diacritics, tokenize
 from knowledge.search import SearchIndex, SearchResult
+
+if TYPE_CHECKING:
+    from knowledge.search import SearchIndex
 
 DATA_DIR = Path(__file__).parent / "data"
 MAX_ANSWER = 700
@@ -173,6 +177,10 @@ def _parse_menu(raw: Any, file: str, problems: list[Problem]) -> list[Topic]:
     return topics
 
 
+# libyaml's safe loader (ten times faster) when PyYAML was built with it; the same safety
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_dir(path: Path = DATA_DIR) -> Loaded:
     """Read every ``*.yaml`` under ``path``; collect problems instead of raising."""
     loaded = Loaded()
@@ -182,7 +190,7 @@ def load_dir(path: Path = DATA_DIR) -> Loaded:
     for file in files:
         name = file.name
         try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+            doc = yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             loaded.problems.append(Problem(name, None, f"not valid YAML: {exc}".splitlines()[0]))
             continue
@@ -259,7 +267,9 @@ def cross_check(entries: Iterable[Entry], menu: Iterable[Topic] = ()) -> list[Pr
 class KnowledgeStore:
     """Holds the current knowledge base and swaps it on reload.
 
-    A reload that finds problems keeps the old base and returns the problems.
+    A reload that finds problems keeps the old base and returns the problems. A reload may
+    run in a thread (:meth:`reload_in_thread`): ``entries``, ``menu`` and ``index`` change
+    together, in one assignment, when the new index is built.
     """
 
     def __init__(self, path: Path = DATA_DIR) -> None:
@@ -267,10 +277,29 @@ class KnowledgeStore:
         loaded = load_dir(path)
         if loaded.problems:
             raise KnowledgeError(loaded.problems)
-        self.entries = {e.id: e for e in loaded.entries}
-        self.menu = loaded.menu
-        self.index, self.en_index = _indexes(loaded.entries)
+        self._base = (
+            {e.id: e for e in loaded.entries},
+            loaded.menu,
+            *_indexes(loaded.entries),  # the Vietnamese index, the English one
+        )
         self._stamp = self._files_stamp()
+        self._reloading: asyncio.Task[list[Problem] | None] | None = None
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        return self._base[0]
+
+    @property
+    def menu(self) -> list[Topic]:
+        return self._base[1]
+
+    @property
+    def index(self) -> SearchIndex:
+        return self._base[2]
+
+    @property
+    def en_index(self) -> SearchIndex:
+        return self._base[3]
 
     def _files_stamp(self) -> tuple[tuple[str, float, int], ...]:
         files = [*sorted(self.path.glob("*.yaml")), self.path / ".reload"]
@@ -282,10 +311,7 @@ class KnowledgeStore:
         if loaded.problems:
             log.error("knowledge reload refused: %d problems", len(loaded.problems))
             return loaded.problems
-        index, en_index = _indexes(loaded.entries)
-        self.entries = {e.id: e for e in loaded.entries}
-        self.menu = loaded.menu
-        self.index, self.en_index = index, en_index
+        self._base = ({e.id: e for e in loaded.entries}, loaded.menu, *_indexes(loaded.entries))
         log.info("knowledge reloaded: %d entries", len(self.entries))
         return []
 
@@ -294,6 +320,15 @@ class KnowledgeStore:
         if self._files_stamp() == self._stamp:
             return None
         return self.reload()
+
+    def reload_in_thread(self) -> asyncio.Task[list[Problem] | None]:
+        """:meth:`reload_if_changed` in a worker thread, so reading the files and building
+        the index (seconds for a large base) never stall the event loop; conversations go on
+        with the old base until the new one is swapped in. One reload at a time: while one
+        runs, its task is returned again."""
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.ensure_future(asyncio.to_thread(self.reload_if_changed))
+        return self._reloading
 
     def get(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)

@@ -4,7 +4,8 @@ notification rows of the outbox, and run the broadcast delivery engine with its 
 The engine
     claims a batch of a channel's broadcast rows (:mod:`db.broadcast_rows`), keeps to the
     channel's limits (:mod:`bot.channels.pacing`), commits a wave as ``sending`` right before
-    its API calls and as ``sent`` right after. RetryAfter pauses the channel for the time asked
+    its API calls and as ``sent`` right after; up to ``max_in_flight`` rows (the channel's
+    rate: a second's worth) are under way at once, so latency does not set the rate. RetryAfter pauses the channel for the time asked
     and puts the row back; network errors put it back with exponential backoff
     (``MAX_ATTEMPTS``); Forbidden marks the member unreachable and fails the row; a time-out
     fails it as "may not have arrived"; any other error fails it with the reason.
@@ -15,20 +16,17 @@ Crash and restart
     idempotency key). Policy: at most once. They are failed with the reason ``interrupted``
     and counted in the final report ("may not have arrived"), because a duplicate notice
     cannot be taken back while a missing one can be re-sent by staff; ``resend_uncertain=True``
-    chooses at least once instead. At most one wave (``max_wave`` rows) is uncertain per
-    worker. A single worker (SQLite) recovers everything at start; with several workers rows
+    chooses at least once instead. At most ``max_in_flight`` rows are uncertain per worker. A single worker (SQLite) recovers everything at start; with several workers rows
     are recovered once their lease is older than ``LEASE`` (leases are renewed while a worker
     lives), and every running worker looks for such rows every ``RECOVER_EVERY``: a worker
     killed with ``kill -9`` leaves nothing behind for longer than a lease and a minute.
 
 Channels nobody delivers to
-    ``skip_channels`` are channels no process can deliver to while this one runs (the
-    console, when the assistant runs on Telegram and Zalo): their rows are skipped with the
-    reason ``no_channel``, so every broadcast ends and its author gets the final report.
+    ``skip_channels`` (the console, when running on Telegram and Zalo): their rows are
+    skipped as ``no_channel``, so every broadcast ends and its author gets the report.
 
 Progress
-    Staff see one message edited as sending goes (at most every ``PROGRESS_EVERY``), then a
-    final report through the simple outbox: sent, failed by reason, skipped by reason.
+    One message edited as sending goes (``PROGRESS_EVERY``), then a final report.
 """
 
 from __future__ import annotations
@@ -40,20 +38,29 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.pacing import GUARD, Pacer, Sleep
+from bot.channels.sending import (
+    Blocked,
+    RateLimited,
+    Sender,
+    Transient,
+    Uncertain,
+    deliver_pending,
+    reply_of,
+    report_to_author,
+)
 from db import broadcast_rows as rows_db
-from db import outbox
 from db.broadcast_rows import ClaimedRow
 from db.broadcasts import FAILED, LEASE, MAX_ATTEMPTS, QUEUED, REASON_NO_CHANNEL, tally
 from db.models import Broadcast, Member
 from ground.i18n import Translations
-from ground.messages import Button, Reply
+from ground.messages import Reply
 from handlers.core import Conversation
-from operations.broadcast_texts import final_report, progress_text
+from operations.broadcast_texts import progress_text
 
 __all__ = [
     "GUARD",
@@ -72,52 +79,7 @@ __all__ = [
 
 log = logging.getLogger("coopbot.delivery")
 
-Send = Callable[[Member, Reply], Awaitable[None]]
 RECOVER_EVERY = timedelta(minutes=1)
-
-
-# --- what a channel's sender raises ------------------------------------------------------
-
-
-class Blocked(Exception):
-    """The member blocked the assistant (Telegram: Forbidden)."""
-
-
-class RateLimited(Exception):
-    """The channel asks to wait ``retry_after`` seconds (Telegram: 429 RetryAfter)."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
-
-
-class Transient(Exception):
-    """A network error: the message did not arrive; try again later."""
-
-
-class Uncertain(Exception):
-    """The call timed out: the message may have arrived. Not retried (at most once)."""
-
-
-class Sender(Protocol):
-    """What a channel gives the engine."""
-
-    channel: str
-    per_second: float  # messages per second overall
-    per_chat_interval: float  # seconds between two messages to one chat
-
-    async def send(self, user_id: str, reply: Reply) -> None:
-        """Send one message; raise Blocked, RateLimited, Transient or Uncertain (any other
-        exception fails the row with its text)."""
-
-    async def progress(self, user_id: str, text: str, message_id: str | None) -> str | None:
-        """Show or edit (``message_id``) a staff progress message; its id, when editable."""
-
-
-def reply_of(text: str, buttons: Sequence[Sequence[Sequence[str]]] | None) -> Reply:
-    """A stored message (text, rows of [label, action]) as a :class:`Reply` to send."""
-    rows = tuple(tuple(Button(label, action) for label, action in r) for r in buttons or [])
-    return Reply(text, rows)
 
 
 # --- the engine --------------------------------------------------------------------------
@@ -139,11 +101,12 @@ class DeliveryEngine:
         clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
-        batch: int = 200,
+        batch: int | None = None,
         max_wave: int = 50,
         resend_uncertain: bool = False,
         single_worker: bool | None = None,
         skip_channels: Collection[str] = (),
+        max_in_flight: int | None = None,
     ) -> None:
         self.sessions = sessions
         self.senders = {s.channel: s for s in senders}
@@ -164,37 +127,69 @@ class DeliveryEngine:
         self._stop = asyncio.Event()
         self._recovered_at: datetime | None = None
         self.stats: Counter[str] = Counter()
+        # Rows under way at once, per channel: enough that latency never sets the rate (at
+        # 30/s a call answered in 300 ms has 9 others beside it); the pacer sets it.
+        self.max_in_flight = {
+            s.channel: max_in_flight or max(1, int(s.per_second)) for s in senders
+        }
+        self._in_flight: Counter[str] = Counter()
+        self._landed = asyncio.Condition()
+        self._flights: set[asyncio.Task[None]] = set()
+        self._progress_checked: dict[int, datetime] = {}
+        self._crashed: BaseException | None = None
+        self._probed = False
 
     # lifecycle
 
     def stop(self) -> None:
-        """Finish the wave in flight, put the rest of the batch back, and return."""
+        """Finish the waves in flight, put the rest of the batch back, and return."""
         self._stop.set()
 
     async def run(self, idle: float = 1.0) -> None:
-        """Deliver until :meth:`stop`; sleeps ``idle`` seconds (really) when there is no work."""
-        while not self._stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("broadcast delivery failed")
-                handled = 0
-            if not handled:
+        """Deliver until :meth:`stop`; sleeps ``idle`` seconds (really) when there is no work.
+        The next batch is claimed while the last waves of one are still in flight."""
+        try:
+            while not self._stop.is_set():
                 try:
-                    await asyncio.wait_for(self._stop.wait(), timeout=idle)
-                except TimeoutError:
-                    pass
+                    handled = await self._cycle()
+                    await self._finish()
+                except Exception:
+                    log.exception("broadcast delivery failed")
+                    handled = 0
+                if not handled:
+                    try:
+                        await asyncio.wait_for(self._stop.wait(), timeout=idle)
+                    except TimeoutError:
+                        pass
+        except asyncio.CancelledError:
+            self._crashed = self._crashed or asyncio.CancelledError()
+            self._die_if_crashed()
+        await self._land()
 
     async def drain(self) -> int:
-        """Run until no row is due (tests, the benchmark, the CLI); returns rows handled."""
+        """Run until no row is due and nothing is in flight (tests, the benchmark, the CLI);
+        returns rows handled."""
         total = 0
-        while not self._stop.is_set() and (handled := await self.run_once()):
+        while not self._stop.is_set():
+            handled = await self._cycle()
+            await self._finish()
             total += handled
+            if not handled:
+                if not self._flights:
+                    break
+                await self._land()
+        await self._land()
         return total
 
     async def run_once(self) -> int:
         """Recover expired leases (at start, then every ``RECOVER_EVERY``), claim one batch
-        per channel and send it; finish broadcasts."""
+        per channel, send it and wait for its calls; finish broadcasts."""
+        handled = await self._cycle()
+        await self._land()
+        await self._finish()
+        return handled
+
+    async def _cycle(self) -> int:
         now = self.clock()
         if self._recovered_at is None:
             await self.recover()
@@ -212,8 +207,21 @@ class DeliveryEngine:
             rows = await self._claim(channel)
             if rows:
                 handled += await self._send_batch(channel, rows)
-        await self._finish()
         return handled
+
+    async def _land(self) -> None:
+        """Wait until every wave in flight is sent and recorded."""
+        while self._flights:
+            await asyncio.gather(*list(self._flights), return_exceptions=True)
+        self._die_if_crashed()
+
+    def _die_if_crashed(self) -> None:
+        """A send raised a BaseException (the process is dying) or the engine was cancelled:
+        nothing more is sent, rows in flight stay ``sending`` (recovered as uncertain)."""
+        if self._crashed is not None:
+            for flight in list(self._flights):
+                flight.cancel()
+            raise self._crashed
 
     # recovery
 
@@ -236,44 +244,87 @@ class DeliveryEngine:
     # claiming and sending
 
     async def _claim(self, channel: str) -> list[ClaimedRow]:
+        # by default 20 s of sending per claim (200 at least): each claim pauses the pacer
+        size = self.batch or max(200, int(self.senders[channel].per_second * 20))
         async with self.sessions() as session:
             rows, skipped = await rows_db.claim(
-                session, channel, self.token, self.clock(), self.batch, postgres=self.postgres
+                session, channel, self.token, self.clock(), size, postgres=self.postgres
             )
         self.stats["skipped"] += skipped
         return rows
 
     async def _send_batch(self, channel: str, rows: list[ClaimedRow]) -> int:
+        """Pace ``rows`` and launch them in small waves, each marked ``sending`` (committed)
+        right before its calls. Up to ``max_in_flight`` rows are under way at once, so the
+        channel's limit, not its latency, sets the rate. Returns when the last wave is off."""
         sender, pacer = self.senders[channel], self.pacers[channel]
+        calls: Callable[[Reply], int] | None = getattr(sender, "calls", None)
+        cap = self.max_in_flight[channel]
+
+        def cost(row: ClaimedRow) -> int:
+            return max(1, calls(reply_of(row.text, row.buttons))) if calls else 1
+
         handled, i, renewed = 0, 0, self.clock()
         while i < len(rows):
+            self._die_if_crashed()
             if self._stop.is_set():
                 async with self.sessions() as session:
                     await rows_db.release(session, [r.id for r in rows[i:]], self.token)
                 break
-            await pacer.acquire(rows[i].user_id)
+            async with self._landed:  # room first, so a paced slot is used at once
+                await self._landed.wait_for(lambda: self._in_flight[channel] < cap)
+            taken = [await pacer.take(rows[i].user_id, cost(rows[i]))]
             wave = [rows[i]]
             i += 1
             while (
-                i < len(rows) and len(wave) < self.max_wave and pacer.try_acquire(rows[i].user_id)
+                self._probed  # the first wave: one message, alone (see below)
+                and i < len(rows)
+                and len(wave) < self.max_wave
+                and self._in_flight[channel] + len(wave) < cap
+                and (more := pacer.try_take(rows[i].user_id, cost(rows[i])))
             ):
+                taken.append(more)
                 wave.append(rows[i])
                 i += 1
             async with self.sessions() as session:
                 marked = await rows_db.mark_sending(
                     session, [r.id for r in wave], self.token, self.clock()
                 )
+            pacer.departed(taken)  # the commit's time does not bunch the calls at the API
             wave = [r for r in wave if r.id in marked]
             if wave:
-                results = await asyncio.gather(*(self._send_one(sender, r) for r in wave))
-                await self._record(channel, wave, results)
+                self._in_flight[channel] += len(wave)
+                flight = asyncio.create_task(self._fly(channel, sender, wave))
+                self._flights.add(flight)
+                flight.add_done_callback(self._flights.discard)
                 handled += len(wave)
-                await self._progress({r.broadcast_id for r in wave})
+                if not self._probed:  # the first message lands alone: a dead token or a
+                    await self._land()  # 429 shows on one message, not on a second's worth
+                    self._probed = True
             if self.clock() - renewed > LEASE / 4 and i < len(rows):
                 renewed = self.clock()
                 async with self.sessions() as session:
                     await rows_db.renew(session, [r.id for r in rows[i:]], self.token, renewed)
         return handled
+
+    async def _fly(self, channel: str, sender: Sender, wave: list[ClaimedRow]) -> None:
+        """Send one wave, record it, show progress. A wave that cannot be recorded stays
+        ``sending`` and is recovered as uncertain, never sent twice."""
+        try:
+            results = await asyncio.gather(*(self._send_one(sender, r) for r in wave))
+            await self._record(channel, wave, results)
+        except Exception:
+            log.exception("broadcast wave not recorded")
+        except BaseException as exc:  # the process is dying: so is the engine (raised there)
+            self._crashed = self._crashed or exc
+        finally:
+            self._in_flight[channel] -= len(wave)
+            async with self._landed:
+                self._landed.notify_all()
+        try:
+            await self._progress({r.broadcast_id for r in wave})
+        except Exception:
+            log.exception("broadcast progress failed")
 
     async def _send_one(self, sender: Sender, row: ClaimedRow) -> BaseException | None:
         try:
@@ -333,10 +384,19 @@ class DeliveryEngine:
     async def _progress(self, broadcast_ids: set[int]) -> None:
         now = self.clock()
         for bid in broadcast_ids:
+            # asked of the database at most every second per worker (it answers at most
+            # every PROGRESS_EVERY), not after every wave
+            checked = self._progress_checked.get(bid)
+            if checked is not None and now - checked < timedelta(seconds=1):
+                continue
+            if len(self._progress_checked) > 1000:
+                self._progress_checked.clear()
+            self._progress_checked[bid] = now
             async with self.sessions() as session:
                 if not await rows_db.take_progress_turn(session, bid, now):
                     await session.rollback()
                     continue
+                await session.commit()  # no write lock held while the API answers
                 broadcast = await session.get(Broadcast, bid)
                 staff = (
                     await session.get(Member, broadcast.created_by)
@@ -350,6 +410,7 @@ class DeliveryEngine:
                 text = progress_text(
                     self.translations.get(staff.locale), broadcast, await tally(session, bid)
                 )
+                await session.commit()
                 message_id = await self._show(sender, staff, text, broadcast.progress_message_id)
                 if message_id and message_id != broadcast.progress_message_id:
                     broadcast.progress_message_id = message_id
@@ -377,62 +438,7 @@ class DeliveryEngine:
             await session.commit()
 
 
-async def report_to_author(
-    session: AsyncSession,
-    broadcast: Broadcast,
-    translations: Translations,
-    now: datetime,
-    senders: dict[str, Sender] | None = None,
-) -> None:
-    """The final report, through the simple outbox; the progress message shows the total."""
-    staff = await session.get(Member, broadcast.created_by) if broadcast.created_by else None
-    if staff is None:
-        return
-    t = translations.get(staff.locale)
-    counts = await tally(session, broadcast.id)
-    sender = (senders or {}).get(staff.channel)
-    if sender is not None and broadcast.progress_message_id:
-        try:
-            await sender.progress(
-                staff.user_id, progress_text(t, broadcast, counts), broadcast.progress_message_id
-            )
-        except Exception as exc:
-            log.info("broadcast progress not shown: %s", exc)
-    outbox.enqueue(session, staff, Reply(final_report(t, broadcast, counts)), now)
-
-
 # --- the simple outbox and the background tasks -------------------------------------------
-
-
-async def deliver_pending(
-    conversation: Conversation,
-    channel: str,
-    send: Send,
-    *,
-    blocked: type[Exception],
-    errors: type[Exception],
-    limit: int = 30,
-) -> int:
-    """Send ``channel``'s pending outbox rows once; returns how many were sent.
-
-    ``blocked`` (the member blocked the bot) fails the row for good and marks the member
-    unreachable; ``errors`` count a failed attempt. Each row is committed on its own, so a
-    crash never re-sends what was sent."""
-    sent = 0
-    async with conversation.sessions() as session:
-        for row, member in await outbox.pending(session, channel, limit=limit):
-            try:
-                await send(member, reply_of(row.text, row.buttons))
-            except blocked as exc:
-                outbox.mark_failed(row, f"{type(exc).__name__}: {exc}", final=True)
-                member.unreachable = True
-            except errors as exc:
-                outbox.mark_failed(row, f"{type(exc).__name__}: {exc}", final=False)
-            else:
-                outbox.mark_sent(row, conversation.clock())
-                sent += 1
-            await session.commit()
-    return sent
 
 
 # Channels no messenger process can deliver to: console members are reached only while a

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.channels.delivery import Blocked, RateLimited, Transient, Uncertain
 from bot.channels.zalo.api import ZaloError, ZaloForbidden, ZaloNetworkError
+from bot.channels.zalo.render import render_buttons, render_messages
 from bot.channels.zalo.updates import CHANNEL
 from db.queries import get_member
 from ground.messages import Reply
@@ -27,6 +28,11 @@ class ZaloSender:
         self.zalo = zalo
         self.per_second = per_second
         self.per_chat_interval = per_chat_interval
+
+    def calls(self, reply: Reply) -> int:
+        """The API calls one notice costs (a long one goes in parts), paced as such."""
+        t = self.zalo.conversation.translations.get(None)
+        return max(1, len(render_messages(reply.text, render_buttons(reply, t))))
 
     async def send(self, user_id: str, reply: Reply) -> None:
         conv = self.zalo.conversation
