@@ -179,6 +179,7 @@ class DeliveryEngine:
                     break
                 await self._land()
         await self._land()
+        await self._finish()  # what the last landing recorded may close a broadcast
         return total
 
     async def run_once(self) -> int:
