@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -53,6 +53,8 @@ class Conversation:
         self.settings = settings
         self.clock = clock
         self.reload_interval = 3.0
+        # Polls the published knowledge base (operations/knowledge_live.py), set by bot/app.py.
+        self.live: Callable[[], Awaitable[None]] | None = None
         self._reload_checked = time.monotonic()
 
     def _maybe_reload(self) -> None:
@@ -68,6 +70,8 @@ class Conversation:
     async def handle(self, incoming: Incoming) -> Outcome:
         started = time.perf_counter()
         self._maybe_reload()
+        if self.live is not None:
+            await self.live()
         outcome = Outcome()
         locale = self.settings.locale
         try:
