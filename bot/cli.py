@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import __version__, cli_staff, cli_web
+from bot import __version__, cli_kb, cli_staff, cli_web
 from bot.cli_ask import _ask, _eval
 from bot.cli_backup import backup_command, restore_command
 from bot.cli_reports import add_report_commands, export_reports, report_commands
@@ -70,8 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         help="an entry without an 'en:' block is a problem (error) or a warning (warn, the "
         "default until every entry has its English)",
     )
-    exp = kb_sub.add_parser("export", help="print every entry")
-    exp.add_argument("--json", action="store_true", required=True, help="as one JSON list")
+    cli_kb.add_parsers(kb_sub)  # sync, export, import
     kb_sub.add_parser("reload", help="validate, then make running assistants reload")
     sug = kb_sub.add_parser(
         "suggestions", help="write staff answers marked for the knowledge base as drafts"
@@ -254,7 +253,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
             print(f"database upgraded from {before or 'empty'} to {after}")
         return 0
 
-    return asyncio.run(go())
+    return asyncio.run(go()) or cli_kb.sync(settings)
 
 
 def _kb(settings: Settings, args: argparse.Namespace) -> int:
@@ -273,6 +272,9 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
             print(f"warning: {p}")
         print(summary)
         return 1 if problems else 0
+    if args.kb_command in ("sync", "import") or (args.kb_command == "export" and not args.json):
+        return {"sync": lambda: cli_kb.sync(settings), "import": lambda: cli_kb.import_(settings, args),
+                "export": lambda: cli_kb.export(settings, args)}[args.kb_command]()  # fmt: skip
     if args.kb_command == "export":
         loaded = load_dir(path)
         print(json.dumps([e.export() for e in loaded.entries], ensure_ascii=False, indent=1))
