@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import KbEntry, KbSavedQuestion, KbState, KbVersion
 
+__all__ = ["KbEntry", "KbVersion"]
+
 SHIPPED = "shipped"
 STAFF = "staff"
 IMPORT = "import"

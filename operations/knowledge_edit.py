@@ -314,3 +314,19 @@ async def save_question(
         raise NotPossible(EMPTY_QUESTION)
     await kbdb.save_question(session, text, entry_id or None, actor.name, now)
     audit.record(session, actor.name, "kb.saved_question", now, entry_id, {"question": text})
+
+
+async def view(
+    session: AsyncSession, actor: Actor, kb: KnowledgeStore, entry_id: str, now: datetime
+) -> tuple[KbEntry, list[kbdb.KbVersion]]:
+    """The entry (draft and live text, the shipped text when flagged) and its versions."""
+    await require_staff(session, actor)
+    await ensure_synced(session, kb, now)
+    row = await _row(session, entry_id)
+    return row, await kbdb.versions(session, row.entry_id)
+
+
+async def marked_tickets(session: AsyncSession, actor: Actor) -> list[tuple[int, str]]:
+    """Closed tickets staff marked for the knowledge base: (id, question)."""
+    await require_staff(session, actor)
+    return [(t.id, t.question) for t, _ in await ticket_db.marked_for_knowledge(session)]

@@ -28,9 +28,7 @@ STALE_DAYS = 365
 MANY_DISLIKES = 3
 
 
-async def sync(
-    session: AsyncSession, actor: Actor, path: Path, now: datetime
-) -> kbdb.SyncCounts:
+async def sync(session: AsyncSession, actor: Actor, path: Path, now: datetime) -> kbdb.SyncCounts:
     """Load the shipped YAML under ``path``: new entries added, shipped changes applied to
     entries no person published, a person's entry kept and flagged."""
     await require_staff(session, actor)

@@ -27,7 +27,9 @@ from operations import knowledge_sync as ksync
 from tests.conftest import FIXTURE_KB, Chat, Clock, _truncate
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
-NEW_ANSWER = "Hợp tác xã cần ít nhất 05 thành viên chính thức (cá nhân, hộ gia đình hoặc pháp nhân)."
+NEW_ANSWER = (
+    "Hợp tác xã cần ít nhất 05 thành viên chính thức (cá nhân, hộ gia đình hoặc pháp nhân)."
+)
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ async def test_edit_try_publish_and_the_bot_answers_without_restart(kapp: App) -
     staff, _ = await _people(kapp)
     kb = kapp.kb
     async with kapp.conversation.sessions() as s:
-        row, problems = await ked.save_draft(s, staff, kb, "htx.min_members",
+        _, problems = await ked.save_draft(s, staff, kb, "htx.min_members",
                                              {"answer": NEW_ANSWER}, NOW)  # fmt: skip
         assert problems == []
         tried = await ked.try_question(s, staff, kb, "htx.min_members",
