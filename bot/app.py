@@ -39,6 +39,7 @@ class App:
             self.translations,
             self.kb,
             clock=lambda: self.conversation.clock(),
+            refresh=self.live,
         )
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import audit
@@ -35,6 +36,8 @@ NO_VERSION = N_("Mục {id} không có phiên bản {number}.")
 DRAFT_BROKEN = N_("Bản nháp của mục {id} chưa đủ để đăng: {problem}")
 CHANGE_BROKEN = N_("Thay đổi này làm kho tri thức có lỗi: {problem}")
 EMPTY_QUESTION = N_("Câu hỏi đang trống.")
+PUBLISHED_MEANWHILE = N_("Ai đó vừa đăng mục {id} cùng lúc. Anh/chị tải lại trang rồi thử lại.")
+NOT_FLAGGED = N_("Bản gốc của mục {id} không có gì mới.")
 TICKET_NOT_MARKED = N_("Yêu cầu #{id} chưa đóng hoặc chưa được đánh dấu đưa vào kho tri thức.")
 FIELDS = ("title", "answer", "questions", "tags", "sources", "reviewed", "certainty",
           "title_en", "answer_en", "questions_en")  # fmt: skip
@@ -199,7 +202,10 @@ async def _checked_publish(
     worse = await asyncio.to_thread(regressions, old_store, new_store, found)
     if worse and not on_purpose:
         return Published(False, [], worse)
-    kept = await kbdb.publish(session, row, data, source, actor.name, now)
+    try:
+        kept = await kbdb.publish(session, row, data, source, actor.name, now)
+    except IntegrityError:  # another publish of this entry took the same version number
+        raise NotPossible(PUBLISHED_MEANWHILE, id=row.entry_id) from None
     audit.record(session, actor.name, f"kb.{source}", now, row.entry_id,
                  {"version": kept.number, "changed": kept.changed,
                   "regressions": [w.question for w in worse]})  # fmt: skip
@@ -330,3 +336,16 @@ async def marked_tickets(session: AsyncSession, actor: Actor) -> list[tuple[int,
     """Closed tickets staff marked for the knowledge base: (id, question)."""
     await require_staff(session, actor)
     return [(t.id, t.question) for t, _ in await ticket_db.marked_for_knowledge(session)]
+
+
+async def take_shipped(
+    session: AsyncSession, actor: Actor, kb: KnowledgeStore, entry_id: str, now: datetime
+) -> KbEntry:
+    """For a flagged entry: the new shipped text becomes the draft, to compare and publish
+    (the live text stays until then)."""
+    row = await open_draft(session, actor, kb, entry_id, now)
+    if not row.flagged or row.shipped is None:
+        raise NotPossible(NOT_FLAGGED, id=row.entry_id)
+    kbdb.set_draft(row, dict(row.shipped), actor.name, now)
+    audit.record(session, actor.name, "kb.take_shipped", now, row.entry_id, None)
+    return row

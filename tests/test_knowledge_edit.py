@@ -190,6 +190,15 @@ async def test_a_shipped_update_over_a_staff_edit_is_flagged_not_applied(
         assert untouched.data["answer"] == "Bản mới của hồ sơ đăng ký HTX."  # type: ignore[index]
         flagged = await ksync.listing(s, staff, kapp.kb, NOW, flagged=True)
         assert [x.entry_id for x in flagged] == ["htx.min_members"]
+        # A person compares, takes the shipped text into the draft and publishes it.
+        with pytest.raises(NotPossible):
+            await ked.take_shipped(s, staff, kapp.kb, "htx.dossier", NOW)
+        row = await ked.take_shipped(s, staff, kapp.kb, "htx.min_members", NOW)
+        assert row.draft["answer"] == "Bản mới: ít nhất 05 thành viên chính thức."  # type: ignore[index]
+        assert row.data["answer"] == NEW_ANSWER  # type: ignore[index]
+        assert (await ked.publish(s, staff, kapp.kb, "htx.min_members", NOW)).published
+        assert not row.flagged
+        assert (await ksync.sync(s, cli, kb_dir, NOW)).flagged == 0
 
 
 async def test_export_import_round_trip(kapp: App, tmp_path: Path) -> None:

@@ -121,6 +121,12 @@ async def save_question(page: Page) -> Response:
     return await _edit(page, _id(page), notice=notice)
 
 
+async def take_shipped(page: Page) -> Response:
+    await ked.take_shipped(page.session, page.actor, _kb(page), _id(page), page.now)
+    notice = page.t.t("Bản gốc mới đã thành bản nháp: so sánh, sửa nếu cần, rồi đăng.")
+    return await _edit(page, _id(page), notice=notice)
+
+
 async def variant(page: Page) -> Response:
     row = await ked.add_variant(page.session, page.actor, _kb(page), page.arg("entry"),
                                 page.arg("question"), page.now)  # fmt: skip
@@ -158,4 +164,5 @@ def routes(console: Console) -> list[BaseRoute]:
         Route(one + "/publish", staff_page(console, publish), methods=["POST"]),
         Route(one + "/rollback", staff_page(console, rollback), methods=["POST"]),
         Route(one + "/question", staff_page(console, save_question), methods=["POST"]),
+        Route(one + "/shipped", staff_page(console, take_shipped), methods=["POST"]),
     ]
