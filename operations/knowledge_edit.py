@@ -148,9 +148,18 @@ async def try_question(
     question = question.strip()[:500]
     if not question:
         raise NotPossible(EMPTY_QUESTION)
-    _, after = await candidate(session, kb, row)
-    store = await asyncio.to_thread(_store, after, kb)
+    key = (str(kb.path), row.entry_id, kbdb.data_hash(row.draft or {}),
+           await kbdb.counter(session))  # fmt: skip
+    store = _TRIED.get(key)
+    if store is None:  # built once per draft text and live base: the next tries are instant
+        _, after = await candidate(session, kb, row)
+        store = await asyncio.to_thread(_store, after, kb)
+        _TRIED.clear()
+        _TRIED[key] = store
     return tried(store, question, locale)
+
+
+_TRIED: dict[tuple[str, str, str, int], KnowledgeStore] = {}
 
 
 async def cases(session: AsyncSession) -> list[Case]:
