@@ -55,7 +55,7 @@ def backup_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def restore_command(settings: Settings, args: argparse.Namespace) -> int:
     from db import migrate
-    from db.backup import BackupError, restore, row_count
+    from db.backup import BackupError, data_rows, restore
     from db.session import create_engine
 
     t = _translator(settings)
@@ -63,7 +63,7 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
     async def rows() -> int:
         engine = create_engine(settings.database_url)
         try:
-            return await row_count(engine)
+            return await data_rows(engine)  # the shipped knowledge alone is not data
         finally:
             await engine.dispose()
 

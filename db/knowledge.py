@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import KbEntry, KbSavedQuestion, KbState, KbVersion
@@ -51,9 +52,14 @@ async def bump(session: AsyncSession) -> None:
     """Raise the counter (in the caller's transaction): processes reload on their next poll."""
     done = await session.execute(update(KbState).where(KbState.id == 1)
                                  .values(counter=KbState.counter + 1))  # fmt: skip
-    if not done.rowcount:  # type: ignore[attr-defined]
-        session.add(KbState(id=1, counter=1))
-        await session.flush()
+    if done.rowcount:  # type: ignore[attr-defined]
+        return
+    try:  # the first change ever: the row does not exist yet (a backup restores it as it was)
+        async with session.begin_nested():
+            session.add(KbState(id=1, counter=1))
+    except IntegrityError:  # another process inserted it meanwhile
+        await session.execute(update(KbState).where(KbState.id == 1)
+                              .values(counter=KbState.counter + 1))  # fmt: skip
 
 
 async def published(session: AsyncSession) -> list[tuple[str, str, dict[str, Any]]]:

@@ -228,3 +228,20 @@ async def test_export_import_round_trip(kapp: App, tmp_path: Path) -> None:
         bad = await ksync.import_file(s, staff, kapp.kb, tmp_path / "kb.yaml", NOW)
         assert bad.changed == [] and "khong.co" in bad.problems[0].message
         assert (await kbdb.get(s, changed_id)).data["answer"] == "Đã sửa qua tệp nhập."  # type: ignore[union-attr,index]
+
+
+async def test_the_shipped_knowledge_alone_does_not_make_a_database_full(
+    kapp: App, kb_dir: Path
+) -> None:
+    """`coopbot db upgrade` loads the shipped entries; restoring a backup onto that database
+    needs no --force. A draft or a person's version is data."""
+    from db.backup import data_rows as row_count
+
+    async with kapp.conversation.sessions() as s:
+        await ksync.sync(s, Actor.cli(), kb_dir, NOW)
+        await s.commit()
+    assert await row_count(kapp.engine) == 0
+    async with kapp.conversation.sessions() as s:
+        await ked.save_draft(s, Actor.cli(), kapp.kb, "htx.min_members", {"answer": "x"}, NOW)
+        await s.commit()
+    assert await row_count(kapp.engine) == 2  # the draft and its audit line

@@ -45,13 +45,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("entry_id", "number", name="uq_kb_versions_entry_number"),
     )
     op.create_index("ix_kb_versions_entry_id", "kb_versions", ["entry_id"])
-    state = op.create_table(
+    op.create_table(
         "kb_state",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("counter", sa.Integer(), nullable=False),
     )
-    # The one row exists from the start, so two first publishes cannot both insert it.
-    op.bulk_insert(state, [{"id": 1, "counter": 0}])
     op.create_table(
         "kb_saved_questions",
         sa.Column("id", sa.Integer(), primary_key=True),
