@@ -64,3 +64,43 @@ async def test_staff_edit_try_publish_variant_and_roll_back(kapp: App) -> None: 
         actions = set((await s.execute(select(AuditEntry.action))).scalars())
         assert {"kb.draft", "kb.staff", "kb.variant", "kb.new", "kb.rollback"} <= actions
         assert (await kbdb.get(s, "htx.min_members")).version == 3  # type: ignore[union-attr]
+
+
+async def test_flagged_entry_and_draft_from_a_marked_ticket(kapp: App, kb_dir) -> None:  # noqa: F811
+    from datetime import UTC, datetime
+
+    from db.models import Ticket, TicketMessage
+    from operations import Actor
+    from operations import knowledge_sync as ksync
+    from tests.test_knowledge_edit import _edit_yaml
+
+    now = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    async with client(kapp) as http:
+        await sign_in(http, Chat(kapp, "boss"))
+        token = await csrf(http, EDIT)
+        await http.post(EDIT, data={"csrf": token, "answer": NEW_ANSWER})
+        assert "Đã đăng phiên bản 2." in (await http.post(EDIT + "/publish",
+                                                          data={"csrf": token})).text  # fmt: skip
+        _edit_yaml(kb_dir, "htx.min_members", "Bản gốc mới về số thành viên.")
+        async with kapp.conversation.sessions() as s:
+            assert (await ksync.sync(s, Actor.cli(), kb_dir, now)).flagged == 1
+            ticket = Ticket(question="Vay vốn ưu đãi ở đâu?", status="closed", suggest_kb=True,
+                            created_at=now, updated_at=now)  # fmt: skip
+            s.add(ticket)
+            await s.flush()
+            s.add(TicketMessage(ticket_id=ticket.id, sender="staff", text="Tại Quỹ hỗ trợ HTX.",
+                                created_at=now))  # fmt: skip
+            await s.commit()
+            ticket_id = ticket.id
+        flagged = await http.get("/console/kb?co=1")
+        assert "htx.min_members" in flagged.text and "htx.dossier" not in flagged.text
+        page = await http.get(EDIT)
+        assert 'id="kb-flagged"' in page.text and "Bản gốc mới về số thành viên." in page.text
+        taken = await http.post(EDIT + "/shipped", data={"csrf": token})
+        assert "Bản gốc mới đã thành bản nháp" in taken.text
+        assert "Vay vốn ưu đãi ở đâu?" in (await http.get("/console/kb")).text
+        drafted = await http.post(f"/console/kb/ticket/{ticket_id}", data={"csrf": token})
+        assert "Tại Quỹ hỗ trợ HTX." in drafted.text
+        assert (
+            await http.post("/console/kb/ticket/99999", data={"csrf": token})
+        ).status_code == 400

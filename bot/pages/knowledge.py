@@ -79,7 +79,8 @@ async def edit(page: Page) -> Response:
 
 
 async def save(page: Page) -> Response:
-    fields = {k: page.arg(k) for k in ked.FIELDS}
+    form = page.form or {}
+    fields = {k: page.arg(k) for k in ked.FIELDS if k in form}  # a field not sent stays as it is
     row, problems = await ked.save_draft(page.session, page.actor, _kb(page), _id(page), fields,
                                          page.now)  # fmt: skip
     notice = page.t.t("Đã lưu bản nháp.")
