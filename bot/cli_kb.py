@@ -106,3 +106,32 @@ def import_(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(f"imported: {len(done.changed)} entries changed")
     return 0
+
+
+def live_store(settings: Settings, store):  # type: ignore[no-untyped-def]
+    """``store`` serving the entries published in the database, when it has some (for
+    ``coopbot ask``); the YAML when the database is missing, not upgraded or away."""
+    from sqlalchemy.engine import make_url
+
+    from db.session import create_engine, session_factory
+    from operations.knowledge_live import live_entries
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return store  # do not create a database file just to ask a question
+
+    async def go():  # type: ignore[no-untyped-def]
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                return await live_entries(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        entries = asyncio.run(go())
+    except Exception:  # no tables yet, or the server is away: the YAML answers
+        return store
+    if entries:
+        store.swap(entries)
+    return store
