@@ -16,6 +16,7 @@ from ground.settings import SUPPORTED_LOCALES, Settings
 from handlers.core import Conversation
 from handlers.registry import build_router
 from knowledge.base import DATA_DIR, KnowledgeStore
+from operations.knowledge_live import LiveKnowledge
 
 
 @dataclass
@@ -25,6 +26,7 @@ class App:
     kb: KnowledgeStore
     translations: Translations
     conversation: Conversation
+    live: LiveKnowledge
 
     async def upgrade_database(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.engine)
@@ -37,6 +39,7 @@ class App:
             self.translations,
             self.kb,
             clock=lambda: self.conversation.clock(),
+            refresh=self.live,
         )
 
     async def close(self) -> None:
@@ -48,4 +51,6 @@ def build_app(settings: Settings, kb: KnowledgeStore | None = None) -> App:
     kb = kb or KnowledgeStore(settings.knowledge_dir or DATA_DIR)
     translations = Translations(SUPPORTED_LOCALES, settings.locale, settings.tz)
     conversation = Conversation(build_router(), session_factory(engine), kb, translations, settings)
-    return App(settings, engine, kb, translations, conversation)
+    live = LiveKnowledge(session_factory(engine), kb)
+    conversation.live = live
+    return App(settings, engine, kb, translations, conversation, live)

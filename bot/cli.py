@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import __version__, cli_staff, cli_web
+from bot import __version__, cli_kb, cli_staff, cli_web
 from bot.cli_ask import _ask, _eval
 from bot.cli_backup import backup_command, restore_command
 from bot.cli_common import (
@@ -102,6 +102,7 @@ def _parser(t: Translator | None = None) -> argparse.ArgumentParser:
     exp.add_argument(
         "--json", action="store_true", required=True, help=t.t("thành một danh sách JSON")
     )
+    cli_kb.add_parsers(kb_sub, t)  # sync, export, import
     kb_sub.add_parser("reload", help=t.t("kiểm tra, rồi cho các trợ lý đang chạy nạp lại"))
     sug = kb_sub.add_parser(
         "suggestions",
@@ -320,7 +321,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(t.t("Đã nâng cấp cơ sở dữ liệu {db} từ phiên bản {old} lên {rev}.", db=db,
                   old=before, rev=after))  # fmt: skip
-    return 0
+    return cli_kb.sync(settings)  # shipped knowledge entries into the database
 
 
 def _kb(settings: Settings, args: argparse.Namespace) -> int:
@@ -340,6 +341,9 @@ def _kb(settings: Settings, args: argparse.Namespace) -> int:
             print(t.t("cảnh báo: {problem}", problem=p))
         print(_kb_summary(t, counts))
         return 1 if problems else 0
+    if args.kb_command in ("sync", "import") or (args.kb_command == "export" and not args.json):
+        return {"sync": lambda: cli_kb.sync(settings), "import": lambda: cli_kb.import_(settings, args),
+                "export": lambda: cli_kb.export(settings, args)}[args.kb_command]()  # fmt: skip
     if args.kb_command == "export":
         loaded = load_dir(path)
         print(json.dumps([e.export() for e in loaded.entries], ensure_ascii=False, indent=1))

@@ -18,8 +18,9 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     from bot.cli import _kb_store
+    from bot.cli_kb import live_store
 
-    store = _kb_store(settings)
+    store = live_store(settings, _kb_store(settings))  # what members get now
     if args.file is not None:
         try:
             fh = sys.stdin if str(args.file) == "-" else args.file.open(encoding="utf-8-sig")

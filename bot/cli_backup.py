@@ -57,7 +57,7 @@ def backup_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def restore_command(settings: Settings, args: argparse.Namespace) -> int:
     from db import migrate
-    from db.backup import BackupError, restore, row_count
+    from db.backup import BackupError, data_rows, restore
     from db.session import create_engine
 
     t = _translator(settings)
@@ -67,7 +67,7 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
 
         engine = create_engine(settings.database_url)
         try:
-            return await row_count(engine)
+            return await data_rows(engine)  # the shipped knowledge alone is not data
         except (OSError, sqlalchemy.exc.DBAPIError) as exc:  # cannot connect: one line
             raise DatabaseUnreachable(unreachable_line(t, settings.database_url, exc)) from None
         finally:

@@ -24,7 +24,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import Base
+from db.models import AuditEntry, Base, KbEntry, KbState, KbVersion
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
@@ -72,6 +72,33 @@ async def row_count(engine: AsyncEngine) -> int:
         for table in Base.metadata.sorted_tables:
             if table.name in present:
                 total += (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+    return total
+
+
+SHIPPED_KNOWLEDGE = ("kb_entries", "kb_versions", "kb_state")
+
+
+async def data_rows(engine: AsyncEngine) -> int:
+    """:func:`row_count` without what ``coopbot db upgrade`` writes by itself: the shipped
+    knowledge entries, their shipped versions, the change counter and the audit line of that
+    load. A draft, a person's version or anything else counts."""
+    total = await row_count(engine)
+    if total == 0:
+        return 0
+
+    def names(conn) -> set[str]:  # type: ignore[no-untyped-def]
+        return set(inspect(conn).get_table_names())
+
+    async with engine.connect() as conn:
+        if "kb_versions" not in await conn.run_sync(names):
+            return total
+        for stmt in (
+            select(func.count()).select_from(KbEntry).where(KbEntry.draft_by.is_(None)),
+            select(func.count()).select_from(KbVersion).where(KbVersion.source == "shipped"),
+            select(func.count()).select_from(KbState),
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "kb.sync"),
+        ):
+            total -= (await conn.execute(stmt)).scalar_one()
     return total
 
 

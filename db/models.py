@@ -409,3 +409,65 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- the knowledge base kept by staff (db/knowledge.py) ------------------------------------
+
+
+class KbEntry(Base):
+    """One knowledge-base entry as published (``data``, the entry's export), a staff draft,
+    and the last shipped YAML version seen (``shipped``, ``shipped_hash``). ``edited``: a
+    person published a version, so shipped changes are flagged instead of applied."""
+
+    __tablename__ = "kb_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(120), unique=True)
+    file: Mapped[str] = mapped_column(String(120))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    draft_by: Mapped[str | None] = mapped_column(String(80))
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    shipped: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    shipped_hash: Mapped[str | None] = mapped_column(String(64))
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KbVersion(Base):
+    """Every published version of an entry: who, when, from where, which fields changed."""
+
+    __tablename__ = "kb_versions"
+    __table_args__ = (UniqueConstraint("entry_id", "number", name="uq_kb_versions_entry_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(120), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16))  # shipped, staff, import, rollback
+    actor: Mapped[str] = mapped_column(String(80))
+    changed: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KbState(Base):
+    """One row: a counter raised by every publish; running processes poll it."""
+
+    __tablename__ = "kb_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counter: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KbSavedQuestion(Base):
+    """A question staff saved with the entry that must answer it (``None``: must not be
+    answered); checked before every publish."""
+
+    __tablename__ = "kb_saved_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    entry_id: Mapped[str | None] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

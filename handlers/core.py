@@ -14,7 +14,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -71,6 +71,8 @@ class Conversation:
         # Channels whose every update is handled once, even if delivered twice (to two
         # workers on PostgreSQL: bot/runner.py sets it); Zalo marks its own updates.
         self.once_channels: frozenset[str] = frozenset()
+        # Polls the published knowledge base (operations/knowledge_live.py), set by bot/app.py.
+        self.live: Callable[[], Awaitable[None]] | None = None
         self._reload_checked = time.monotonic()
         self._reload_task: asyncio.Future[list[Problem] | None] | None = None
 
@@ -91,6 +93,8 @@ class Conversation:
         if incoming.channel in self.once_channels and not incoming.once:
             incoming = replace(incoming, once=True)
         self._maybe_reload()
+        if self.live is not None:
+            await self.live()
         outcome = Outcome()
         locale = self.settings.locale
         try:

@@ -301,6 +301,27 @@ class KnowledgeStore:
     def en_index(self) -> SearchIndex:
         return self._base[3]
 
+    @classmethod
+    def from_entries(
+        cls, entries: list[Entry], menu: list[Topic] | None = None, path: Path = DATA_DIR
+    ) -> KnowledgeStore:
+        """A store over ``entries`` given by the caller (the live base read from the database
+        by operations/knowledge_live.py); the menu comes from the YAML when not given."""
+        store = cls.__new__(cls)
+        store.path = path
+        store.menu = menu if menu is not None else load_dir(path).menu
+        store._stamp = ()
+        store.swap(entries)
+        return store
+
+    def swap(self, entries: list[Entry]) -> None:
+        """Serve ``entries`` (already checked) from now on; file changes no longer reload."""
+        index, en_index = _indexes(entries)
+        self.entries, self.index, self.en_index = {e.id: e for e in entries}, index, en_index
+        self.live = True
+
+    live = False  # serving entries handed over by swap(), not the YAML files
+
     def _files_stamp(self) -> tuple[tuple[str, float, int], ...]:
         files = [*sorted(self.path.glob("*.yaml")), self.path / ".reload"]
         return tuple((p.name, p.stat().st_mtime, p.stat().st_size) for p in files if p.exists())
@@ -317,7 +338,7 @@ class KnowledgeStore:
 
     def reload_if_changed(self) -> list[Problem] | None:
         """Reload when a file under the data folder changed; ``None`` when nothing did."""
-        if self._files_stamp() == self._stamp:
+        if self.live or self._files_stamp() == self._stamp:
             return None
         return self.reload()
 

@@ -79,6 +79,31 @@ def test_db_upgrade(tmp_path: Path) -> None:
     assert "up to date" in out.stdout
 
 
+def test_kb_sync_export_import(tmp_path: Path) -> None:
+    kb = {"COOPBOT_KNOWLEDGE_DIR": str(FIXTURE_KB)}
+    out = run(["db", "upgrade"], tmp_path, **kb)
+    assert out.returncode == 0 and "knowledge base: 4 new" in out.stdout
+    assert "0 new, 0 updated, 4 unchanged" in run(["kb", "sync"], tmp_path, **kb).stdout
+    for fmt in ("yaml", "json"):
+        target = tmp_path / f"kb.{fmt}"
+        out = run(["kb", "export", "--format", fmt, "--output", str(target)], tmp_path, **kb)
+        assert out.returncode == 0 and "htx.min_members" in target.read_text(encoding="utf-8")
+        out = run(["kb", "import", str(target)], tmp_path, **kb)
+        assert out.returncode == 0 and "imported: 0 entries changed" in out.stdout
+    # An imported change is what `coopbot ask` (and members) get from now on.
+    changed = (tmp_path / "kb.json").read_text(encoding="utf-8")
+    changed = changed.replace("Hợp tác xã phải có ít nhất 05", "Theo luật, HTX cần tối thiểu 05")
+    (tmp_path / "kb.json").write_text(changed, encoding="utf-8")
+    out = run(["kb", "import", str(tmp_path / "kb.json")], tmp_path, **kb)
+    assert "imported: 1 entries changed" in out.stdout
+    out = run(["ask", "Mở HTX phải có mấy người?"], tmp_path, **kb)
+    assert "Theo luật, HTX cần tối thiểu 05" in out.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"entries": [{"id": "x.y", "title": "T"}]}', encoding="utf-8")
+    out = run(["kb", "import", str(bad)], tmp_path, **kb)
+    assert out.returncode == 1 and "sources are missing" in out.stdout
+
+
 def test_ask_json_file(tmp_path: Path) -> None:
     qfile = tmp_path / "q.txt"
     qfile.write_text("ho so dang ky htx gom nhung gi\ngiá vàng hôm nay\n", encoding="utf-8")

@@ -12,7 +12,17 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.pages import auth, broadcasts, coops, events, journal, overview, reports, tickets
+from bot.pages import (
+    auth,
+    broadcasts,
+    coops,
+    events,
+    journal,
+    knowledge,
+    overview,
+    reports,
+    tickets,
+)
 from bot.pages.base import PREFIX, Console
 
 __all__ = ["Console", "routes"]
@@ -24,6 +34,6 @@ def routes(console: Console) -> list[BaseRoute]:
     found: list[BaseRoute] = [
         Mount(PREFIX + "/static", StaticFiles(directory=STATIC), name="static")
     ]
-    for module in (auth, overview, tickets, coops, reports, broadcasts, events, journal):
+    for module in (auth, overview, tickets, coops, reports, broadcasts, events, journal, knowledge):
         found += module.routes(console)
     return found

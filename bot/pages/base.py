@@ -69,6 +69,8 @@ class Console:
     kb: KnowledgeStore | None = None
     folder: Path = Path("var/console")  # exports, uploads and charts made by the pages
     clock: Callable[[], datetime] = utcnow
+    # Polls the published knowledge base (operations/knowledge_live.py), set by bot/app.py.
+    refresh: Callable[[], Awaitable[None]] | None = None
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -178,6 +180,8 @@ def staff_page(
     console: Console, fn: PageFn, admin: bool = False
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        if console.refresh is not None:
+            await console.refresh()
         now = console.clock()
         token = request.cookies.get(COOKIE, "")
         async with console.sessions() as session:
