@@ -98,10 +98,6 @@ def _parser(t: Translator | None = None) -> argparse.ArgumentParser:
         "--missing-english", choices=("error", "warn"),
         help=t.t("mục thiếu phần tiếng Anh ('en:') là lỗi (error, mặc định) hay chỉ cảnh báo (warn)"),
     )  # fmt: skip
-    exp = kb_sub.add_parser("export", help=t.t("in mọi mục"))
-    exp.add_argument(
-        "--json", action="store_true", required=True, help=t.t("thành một danh sách JSON")
-    )
     cli_kb.add_parsers(kb_sub, t)  # sync, export, import
     kb_sub.add_parser("reload", help=t.t("kiểm tra, rồi cho các trợ lý đang chạy nạp lại"))
     sug = kb_sub.add_parser(

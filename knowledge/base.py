@@ -309,15 +309,16 @@ class KnowledgeStore:
         by operations/knowledge_live.py); the menu comes from the YAML when not given."""
         store = cls.__new__(cls)
         store.path = path
-        store.menu = menu if menu is not None else load_dir(path).menu
+        store._base = ({}, menu if menu is not None else load_dir(path).menu, *_indexes([]))
         store._stamp = ()
+        store._reloading = None
         store.swap(entries)
         return store
 
     def swap(self, entries: list[Entry]) -> None:
         """Serve ``entries`` (already checked) from now on; file changes no longer reload."""
-        index, en_index = _indexes(entries)
-        self.entries, self.index, self.en_index = {e.id: e for e in entries}, index, en_index
+        # One assignment: a message being answered sees the old base or the new, never a mix.
+        self._base = ({e.id: e for e in entries}, self.menu, *_indexes(entries))
         self.live = True
 
     live = False  # serving entries handed over by swap(), not the YAML files

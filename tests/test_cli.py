@@ -80,7 +80,7 @@ def test_db_upgrade(tmp_path: Path) -> None:
 
 
 def test_kb_sync_export_import(tmp_path: Path) -> None:
-    kb = {"COOPBOT_KNOWLEDGE_DIR": str(FIXTURE_KB)}
+    kb = {"COOPBOT_KNOWLEDGE_DIR": str(FIXTURE_KB), "COOPBOT_LOCALE": "en"}  # lines in English
     out = run(["db", "upgrade"], tmp_path, **kb)
     assert out.returncode == 0 and "knowledge base: 4 new" in out.stdout
     assert "0 new, 0 updated, 4 unchanged" in run(["kb", "sync"], tmp_path, **kb).stdout
