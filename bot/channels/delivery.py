@@ -4,11 +4,11 @@ notification rows of the outbox, and run the broadcast delivery engine with its 
 The engine
     claims a batch of a channel's broadcast rows (:mod:`db.broadcast_rows`), keeps to the
     channel's limits (:mod:`bot.channels.pacing`), commits a wave as ``sending`` right before
-    its API calls and as ``sent`` right after; up to ``max_in_flight`` rows (the channel's
-    rate: a second's worth) are under way at once, so latency does not set the rate. RetryAfter pauses the channel for the time asked
-    and puts the row back; network errors put it back with exponential backoff
-    (``MAX_ATTEMPTS``); Forbidden marks the member unreachable and fails the row; a time-out
-    fails it as "may not have arrived"; any other error fails it with the reason.
+    its API calls and as ``sent`` right after; up to ``max_in_flight`` rows (a second's worth)
+    are under way at once, so latency does not set the rate. RetryAfter pauses the channel and
+    puts the row back; network errors put it back with exponential backoff (``MAX_ATTEMPTS``);
+    Forbidden marks the member unreachable and fails the row; a time-out fails it as "may not
+    have arrived"; any other error fails it with the reason.
 
 Crash and restart
     ``claimed`` rows were never sent: they go back to the queue. ``sending`` rows are the only
@@ -16,10 +16,10 @@ Crash and restart
     idempotency key). Policy: at most once. They are failed with the reason ``interrupted``
     and counted in the final report ("may not have arrived"), because a duplicate notice
     cannot be taken back while a missing one can be re-sent by staff; ``resend_uncertain=True``
-    chooses at least once instead. At most ``max_in_flight`` rows are uncertain per worker. A single worker (SQLite) recovers everything at start; with several workers rows
-    are recovered once their lease is older than ``LEASE`` (leases are renewed while a worker
-    lives), and every running worker looks for such rows every ``RECOVER_EVERY``: a worker
-    killed with ``kill -9`` leaves nothing behind for longer than a lease and a minute.
+    chooses at least once. At most ``max_in_flight`` rows are uncertain per worker. One worker
+    (SQLite) recovers everything at start; with several, rows are recovered once their lease is
+    older than ``LEASE`` (renewed while a worker lives), and every worker looks for such rows
+    every ``RECOVER_EVERY``: ``kill -9`` leaves nothing behind for longer than a lease and a minute.
 
 Channels nobody delivers to
     ``skip_channels`` (the console, when running on Telegram and Zalo): their rows are
@@ -167,8 +167,7 @@ class DeliveryEngine:
         await self._land()
 
     async def drain(self) -> int:
-        """Run until no row is due and nothing is in flight (tests, the benchmark, the CLI);
-        returns rows handled."""
+        """Run until no row is due and nothing is in flight; returns rows handled."""
         total = 0
         while not self._stop.is_set():
             handled = await self._cycle()
@@ -274,6 +273,7 @@ class DeliveryEngine:
                 break
             async with self._landed:  # room first, so a paced slot is used at once
                 await self._landed.wait_for(lambda: self._in_flight[channel] < cap)
+            self._die_if_crashed()  # room made by a crashed flight: mark nothing more
             taken = [await pacer.take(rows[i].user_id, cost(rows[i]))]
             wave = [rows[i]]
             i += 1
