@@ -11,13 +11,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 from db.report_calendar import previous_period
 from ground.messages import Attachment, Button, Reply
 from handlers.context import Context
 from operations import reports as ops
 from operations import reports_text as text
+
+T = TypeVar("T")
 
 EXPORTS = Path(tempfile.gettempdir()) / "coopbot-exports"
 KEEP_EXPORTS = 2 * 24 * 3600  # seconds: longer than a Zalo download link lives (24 h)
@@ -44,6 +48,16 @@ def problem(ctx: Context, exc: ops.PeriodProblem) -> Reply:
     )
 
 
+async def _attempt(ctx: Context, pending: Awaitable[T]) -> tuple[T | None, Reply | None]:
+    """The operation's result, or the one line saying why it did not happen."""
+    try:
+        return await pending, None
+    except ops.Refused:
+        return None, refused(ctx)
+    except ops.PeriodProblem as exc:
+        return None, problem(ctx, exc)
+
+
 def _ask(ctx: Context, question: str, yes_label: str, action: str) -> Reply:
     return Reply(question, ((Button(yes_label, action),), (Button(ctx.t("Thôi, không gửi"), NO),)))
 
@@ -52,14 +66,14 @@ async def open_period(ctx: Context, arg: str, confirm: bool = False) -> Reply:
     if not arg.strip() and not confirm:
         today = ctx.clock().astimezone(ctx.translator.tz).date()
         arg = previous_period(today)
-    try:
-        r = await ops.open_period(
+    r, no = await _attempt(
+        ctx,
+        ops.open_period(
             ctx.session, ctx.member, arg, ctx.clock(), ctx.settings, ctx.translations, confirm
-        )
-    except ops.Refused:
-        return refused(ctx)
-    except ops.PeriodProblem as exc:
-        return problem(ctx, exc)
+        ),
+    )
+    if r is None:
+        return no  # type: ignore[return-value]
     t = ctx.translator
     if not r.confirmed:
         question = text.open_question(t, r.period, r.was_open, r.prompts, r.deadline)
@@ -73,14 +87,14 @@ async def open_command(ctx: Context, arg: str) -> Reply:
 
 
 async def remind(ctx: Context, arg: str, confirm: bool = False) -> Reply:
-    try:
-        r = await ops.remind(
+    r, no = await _attempt(
+        ctx,
+        ops.remind(
             ctx.session, ctx.member, arg, ctx.clock(), ctx.settings, ctx.translations, confirm
-        )
-    except ops.Refused:
-        return refused(ctx)
-    except ops.PeriodProblem as exc:
-        return problem(ctx, exc)
+        ),
+    )
+    if r is None:
+        return no  # type: ignore[return-value]
     if r.confirmed:
         return Reply(text.reminded_text(ctx.translator, r.period, r.prompts))
     question = text.remind_question(ctx.translator, r.period, r.prompts)
@@ -98,12 +112,9 @@ async def close_command(ctx: Context, arg: str) -> Reply:
     """/dongbaocao 2026-11: no more reports or corrections for that month."""
     if not arg.strip():
         return Reply(ctx.t("Cách dùng: /dongbaocao 2026-11 (tháng cần đóng kỳ báo cáo)."))
-    try:
-        r = await ops.close_period(ctx.session, ctx.member, arg, ctx.clock())
-    except ops.Refused:
-        return refused(ctx)
-    except ops.PeriodProblem as exc:
-        return problem(ctx, exc)
+    r, no = await _attempt(ctx, ops.close_period(ctx.session, ctx.member, arg, ctx.clock()))
+    if r is None:
+        return no  # type: ignore[return-value]
     return Reply(text.closed_text(ctx.translator, r.period, r.changed))
 
 
@@ -119,24 +130,21 @@ async def confirm_button(ctx: Context, arg: str) -> Reply:
 
 
 async def progress_command(ctx: Context, arg: str) -> Reply:
-    try:
-        v = await ops.progress(ctx.session, ctx.member, arg, ctx.settings)
-    except ops.Refused:
-        return refused(ctx)
-    except ops.PeriodProblem as exc:
-        return problem(ctx, exc)
+    v, no = await _attempt(ctx, ops.progress(ctx.session, ctx.member, arg, ctx.settings))
+    if v is None:
+        return no  # type: ignore[return-value]
     return Reply(text.progress_text(ctx.translator, v.progress, v.status, v.deadline))
 
 
 async def export_command(ctx: Context, arg: str) -> Reply:
-    try:
-        r = await ops.export(
+    r, no = await _attempt(
+        ctx,
+        ops.export(
             ctx.session, ctx.member, arg, "xlsx", None, ctx.translator, ctx.clock(), export_dir()
-        )
-    except ops.Refused:
-        return refused(ctx)
-    except ops.PeriodProblem as exc:
-        return problem(ctx, exc)
+        ),
+    )
+    if r is None:
+        return no  # type: ignore[return-value]
     return Reply(
         ctx.t(
             "Báo cáo tháng {month}: {n} HTX, {submitted} đã gửi.",
@@ -149,12 +157,11 @@ async def export_command(ctx: Context, arg: str) -> Reply:
 
 
 async def chart_command(ctx: Context, arg: str) -> Reply:
-    try:
-        r = await ops.chart(ctx.session, ctx.member, arg, export_dir(), ctx.translator)
-    except ops.Refused:
-        return refused(ctx)
-    except ops.PeriodProblem as exc:
-        return problem(ctx, exc)
+    r, no = await _attempt(
+        ctx, ops.chart(ctx.session, ctx.member, arg, export_dir(), ctx.translator)
+    )
+    if r is None:
+        return no  # type: ignore[return-value]
     return Reply(
         ctx.t(
             "Các chỉ số chính từ tháng {first} đến tháng {last}.",
